@@ -1,0 +1,109 @@
+//! Reading the audit log: filtered pages, an entity's trail, and chain verification.
+
+use chrono::{DateTime, Utc};
+use entity::audit_event;
+use sea_orm::sea_query::Order;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::chain::{self, ChainReport};
+use crate::error::AppResult;
+use crate::kernel::pagination::{Keyset, Page, PageRequest, paginate};
+use crate::state::AppState;
+
+#[derive(Default)]
+pub struct AuditQuery {
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub department: Option<String>,
+    pub outcome: Option<&'static str>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl AuditQuery {
+    fn condition(&self) -> Condition {
+        use audit_event::Column as C;
+        let mut c = Condition::all();
+        if let Some(v) = &self.actor_id {
+            c = c.add(C::ActorId.eq(v));
+        }
+        if let Some(v) = &self.action {
+            c = c.add(C::Action.eq(v));
+        }
+        if let Some(v) = &self.entity_type {
+            c = c.add(C::EntityType.eq(v));
+        }
+        if let Some(v) = &self.entity_id {
+            c = c.add(C::EntityId.eq(v));
+        }
+        if let Some(v) = &self.department {
+            c = c.add(C::Department.eq(v));
+        }
+        if let Some(v) = self.outcome {
+            c = c.add(C::Outcome.eq(v));
+        }
+        if let Some(v) = self.from {
+            c = c.add(C::OccurredAt.gte(v));
+        }
+        if let Some(v) = self.to {
+            c = c.add(C::OccurredAt.lte(v));
+        }
+        c
+    }
+}
+
+/// Newest first, keyed by `seq`.
+pub async fn log(
+    state: &AppState,
+    filter: &AuditQuery,
+    page: &PageRequest,
+) -> AppResult<Page<audit_event::Model>> {
+    let keyset = Keyset {
+        column: audit_event::Column::Seq,
+        order: Order::Desc,
+        parse: |k| k.parse::<i64>().ok().map(Into::into),
+    };
+    let select = audit_event::Entity::find().filter(filter.condition());
+    paginate(&state.db.conn, select, keyset, page, |e| e.seq.to_string()).await
+}
+
+/// Everything that happened to one entity, oldest first.
+pub async fn trail(
+    state: &AppState,
+    entity_type: &str,
+    entity_id: &str,
+) -> AppResult<Vec<audit_event::Model>> {
+    Ok(audit_event::Entity::find()
+        .filter(audit_event::Column::EntityType.eq(entity_type))
+        .filter(audit_event::Column::EntityId.eq(entity_id))
+        .order_by_asc(audit_event::Column::Seq)
+        .limit(10_000)
+        .all(&state.db.conn)
+        .await?)
+}
+
+pub async fn verify<C: ConnectionTrait>(db: &C) -> AppResult<ChainReport> {
+    chain::verify(db).await
+}
+
+/// Events with `seq` in `from..=to`, oldest first, in batches: for `trastienda audit export`.
+pub async fn export_batch<C: ConnectionTrait>(
+    db: &C,
+    after_seq: i64,
+    to_seq: Option<i64>,
+    batch: u64,
+) -> AppResult<Vec<audit_event::Model>> {
+    let mut query = audit_event::Entity::find().filter(audit_event::Column::Seq.gt(after_seq));
+    if let Some(to) = to_seq {
+        query = query.filter(audit_event::Column::Seq.lte(to));
+    }
+    Ok(query
+        .order_by_asc(audit_event::Column::Seq)
+        .limit(batch)
+        .all(db)
+        .await?)
+}

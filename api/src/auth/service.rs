@@ -1,0 +1,357 @@
+//! Sessions: login with lockout and throttling, refresh-token rotation with reuse detection,
+//! logout, password change; and turning a bearer token into the request's principal.
+
+use chrono::Duration;
+use entity::{refresh_token, role_assignment, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
+};
+use serde_json::json;
+
+use super::{password, tokens};
+use crate::authz::Role;
+use crate::error::{AppError, AppResult};
+use crate::kernel::context::Assignment;
+use crate::kernel::{Auth, Change, Principal, RequestCtx, UnitOfWork, ids, time};
+use crate::org::service::{UserRecord, bump_token_version, revoke_refresh_tokens, roles_of};
+use crate::state::AppState;
+
+/// What a successful login or refresh hands back.
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+    pub user: user::Model,
+}
+
+/// Longest email we look up or record; anything longer cannot be a user's.
+const MAX_EMAIL_LEN: usize = 320;
+
+pub async fn login(
+    state: &AppState,
+    rc: &RequestCtx,
+    email: &str,
+    password: String,
+) -> AppResult<Session> {
+    if !state.login_throttle.try_acquire(rc.client_ip) {
+        return Err(AppError::TooManyRequests);
+    }
+    let tried: String = email
+        .trim()
+        .chars()
+        .take(MAX_EMAIL_LEN)
+        .collect::<String>()
+        .to_lowercase();
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(&tried))
+        .one(&state.db.conn)
+        .await?;
+    // Always verify, against a dummy hash when there is no user: every failure costs the same.
+    let verified =
+        password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await;
+
+    let mut uow = UnitOfWork::begin(&state.db, rc, "login").await?;
+    // Re-read inside the write transaction: the failure count must not race.
+    let user = match &found {
+        Some(u) => {
+            user::Entity::find_by_id(u.id.clone())
+                .one(uow.conn())
+                .await?
+        }
+        None => None,
+    };
+    let now = time::now();
+    let locked = user
+        .as_ref()
+        .is_some_and(|u| u.locked_until.is_some_and(|until| until > now));
+    match user {
+        Some(user) if verified && user.active && !locked => {
+            let mut active = user.clone().into_active_model();
+            active.failed_logins = Set(0);
+            active.locked_until = Set(None);
+            let user = active.update(uow.conn()).await?;
+            let family = ids::new_id();
+            let refresh = issue_refresh_token(
+                uow.conn(),
+                &user.id,
+                &family,
+                state.settings.refresh_token_ttl_secs,
+            )
+            .await?;
+            uow.set_actor(Some(user.id.clone()), Some(user.email.clone()));
+            let roles = roles_of(uow.conn(), &user.id).await?;
+            uow.record(Change::touched(
+                &UserRecord {
+                    user: &user,
+                    roles: &roles,
+                },
+                json!({"session": "opened"}),
+            ));
+            uow.commit().await?;
+            Ok(session(state, user, refresh))
+        }
+        user => {
+            uow.set_actor(None, Some(tried));
+            if let Some(user) = &user {
+                count_failure(&uow, user, locked, state).await?;
+            }
+            uow.record_denied("User", user.map(|u| u.id));
+            uow.commit().await?;
+            Err(AppError::Unauthenticated)
+        }
+    }
+}
+
+/// One more consecutive failure; the one that reaches the limit locks the account.
+async fn count_failure(
+    uow: &UnitOfWork,
+    user: &user::Model,
+    locked: bool,
+    state: &AppState,
+) -> AppResult<()> {
+    if locked {
+        return Ok(()); // a lock is not extended by attempts made during it
+    }
+    let failures = user.failed_logins + 1;
+    let mut active = user.clone().into_active_model();
+    if failures >= state.settings.login_max_failures {
+        active.failed_logins = Set(0);
+        active.locked_until = Set(Some(
+            time::now() + Duration::seconds(state.settings.login_lockout_secs),
+        ));
+    } else {
+        active.failed_logins = Set(failures);
+    }
+    active.update(uow.conn()).await?;
+    Ok(())
+}
+
+pub async fn refresh(state: &AppState, rc: &RequestCtx, presented: &str) -> AppResult<Session> {
+    if presented.len() > 256 {
+        return Err(AppError::Unauthenticated);
+    }
+    let hash = tokens::hash_refresh_token(presented);
+    let mut uow = UnitOfWork::begin(&state.db, rc, "refreshToken").await?;
+    let Some(token) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(&hash))
+        .one(uow.conn())
+        .await?
+    else {
+        uow.rollback().await?;
+        return Err(AppError::Unauthenticated);
+    };
+    let user = user::Entity::find_by_id(token.user_id.clone())
+        .one(uow.conn())
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    uow.set_actor(Some(user.id.clone()), Some(user.email.clone()));
+    let now = time::now();
+
+    // Single use: claim the token atomically, so two racing refreshes cannot both succeed.
+    let claimed = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(&token.id))
+        .filter(refresh_token::Column::UsedAt.is_null())
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(uow.conn())
+        .await?
+        .rows_affected
+        == 1;
+    if !claimed {
+        // A retired token presented again: someone holds a copy. Revoke the whole family.
+        refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+            .filter(refresh_token::Column::FamilyId.eq(&token.family_id))
+            .filter(refresh_token::Column::RevokedAt.is_null())
+            .exec(uow.conn())
+            .await?;
+        uow.record_denied("User", Some(user.id.clone()));
+        uow.commit().await?;
+        return Err(AppError::Unauthenticated);
+    }
+    if token.expires_at <= now || !user.active {
+        uow.rollback().await?;
+        return Err(AppError::Unauthenticated);
+    }
+    let refresh = issue_refresh_token(
+        uow.conn(),
+        &user.id,
+        &token.family_id,
+        state.settings.refresh_token_ttl_secs,
+    )
+    .await?;
+    let roles = roles_of(uow.conn(), &user.id).await?;
+    uow.record(Change::touched(
+        &UserRecord {
+            user: &user,
+            roles: &roles,
+        },
+        json!({"session": "refreshed"}),
+    ));
+    uow.commit().await?;
+    Ok(session(state, user, refresh))
+}
+
+pub async fn logout(state: &AppState, rc: &RequestCtx, presented: &str) -> AppResult<bool> {
+    let principal = rc.principal()?;
+    if presented.len() > 256 {
+        return Ok(false);
+    }
+    let mut uow = UnitOfWork::begin(&state.db, rc, "logout").await?;
+    let revoked = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(time::now()))
+        .filter(refresh_token::Column::TokenHash.eq(tokens::hash_refresh_token(presented)))
+        .filter(refresh_token::Column::UserId.eq(&principal.user_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(uow.conn())
+        .await?
+        .rows_affected;
+    if revoked == 0 {
+        uow.rollback().await?;
+        return Ok(false);
+    }
+    let user = crate::org::service::find_user(uow.conn(), &principal.user_id).await?;
+    let roles = roles_of(uow.conn(), &user.id).await?;
+    uow.record(Change::touched(
+        &UserRecord {
+            user: &user,
+            roles: &roles,
+        },
+        json!({"session": "closed"}),
+    ));
+    uow.commit().await?;
+    Ok(true)
+}
+
+pub async fn change_password(
+    state: &AppState,
+    rc: &RequestCtx,
+    current: String,
+    new: String,
+) -> AppResult<bool> {
+    let principal = rc.principal()?;
+    password::check_policy("newPassword", &new)?;
+    let user = crate::org::service::find_user(&state.db.conn, &principal.user_id).await?;
+    if !password::verify(current, Some(user.password_hash.clone())).await {
+        return Err(AppError::bad_input(
+            "currentPassword",
+            "the current password is not correct",
+        ));
+    }
+    let new_hash = password::hash(new).await?;
+
+    let mut uow = UnitOfWork::begin(&state.db, rc, "changePassword").await?;
+    let user = crate::org::service::find_user(uow.conn(), &principal.user_id).await?;
+    let mut active = user.clone().into_active_model();
+    active.password_hash = Set(new_hash);
+    active.updated_at = Set(time::now());
+    let updated = active.update(uow.conn()).await?;
+    let updated = bump_token_version(uow.conn(), &updated).await?;
+    revoke_refresh_tokens(uow.conn(), &user.id).await?;
+    let roles = roles_of(uow.conn(), &user.id).await?;
+    uow.record(Change::touched(
+        &UserRecord {
+            user: &updated,
+            roles: &roles,
+        },
+        json!({"password": "changed"}),
+    ));
+    uow.commit().await?;
+    Ok(true)
+}
+
+async fn issue_refresh_token<C: ConnectionTrait>(
+    db: &C,
+    user_id: &str,
+    family: &str,
+    ttl_secs: i64,
+) -> AppResult<String> {
+    let (token, hash) = tokens::new_refresh_token();
+    let now = time::now();
+    refresh_token::ActiveModel {
+        id: Set(ids::new_id()),
+        user_id: Set(user_id.to_string()),
+        family_id: Set(family.to_string()),
+        token_hash: Set(hash),
+        expires_at: Set(now + Duration::seconds(ttl_secs)),
+        used_at: Set(None),
+        revoked_at: Set(None),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+fn session(state: &AppState, user: user::Model, refresh_token: String) -> Session {
+    Session {
+        access_token: state.tokens.issue(&user.id, user.token_version),
+        refresh_token,
+        expires_in: state.tokens.access_ttl_secs,
+        user,
+    }
+}
+
+/// The caller behind an `Authorization` header value: a signed, current token of an active user
+/// whose token version still matches. Roles are read now, so changes count from this request.
+pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<Auth> {
+    let Some(header) = header else {
+        return Ok(Auth::Anonymous);
+    };
+    let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
+        return Ok(Auth::Invalid);
+    };
+    let Some(claims) = state.tokens.verify(token) else {
+        return Ok(Auth::Invalid);
+    };
+    if !ids::plausible(&claims.sub) {
+        return Ok(Auth::Invalid);
+    }
+    let Some(user) = user::Entity::find_by_id(claims.sub)
+        .one(&state.db.conn)
+        .await?
+    else {
+        return Ok(Auth::Invalid);
+    };
+    if !user.active || user.token_version != claims.ver {
+        return Ok(Auth::Invalid);
+    }
+    let assignments = role_assignment::Entity::find()
+        .filter(role_assignment::Column::UserId.eq(&user.id))
+        .all(&state.db.conn)
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            Role::parse(&a.role).map(|role| Assignment {
+                role,
+                department: a.department,
+            })
+        })
+        .collect();
+    Ok(Auth::User(Principal {
+        user_id: user.id,
+        email: user.email,
+        employee_id: user.employee_id,
+        assignments,
+    }))
+}
+
+/// Creates `BOOTSTRAP_ADMIN_EMAIL` with ADMIN on `*` if no user has that email yet.
+pub async fn bootstrap_admin(state: &AppState, email: &str, password: &str) -> AppResult<bool> {
+    let email = crate::kernel::validate::email("BOOTSTRAP_ADMIN_EMAIL", email)?;
+    password::check_policy("BOOTSTRAP_ADMIN_PASSWORD", password)?;
+    if user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&state.db.conn)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let hash = password::hash(password.to_string()).await?;
+    let rc = RequestCtx::system(format!("bootstrap-{}", uuid::Uuid::new_v4()));
+    crate::org::service::create_administrator(state, &rc, &email, hash, "Administrator").await?;
+    Ok(true)
+}

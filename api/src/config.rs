@@ -1,0 +1,388 @@
+//! Settings from the environment (and an optional `.env`), validated once at start-up.
+//!
+//! Every variable has a default except `JWT_SECRET`, which `serve --demo` may generate for
+//! one run. `.env.example` at the repository root lists them all; keep the two in step.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+
+/// The default database: an SQLite file beside the working directory, created on first use.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://trastienda.db?mode=rwc";
+pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
+/// HS256 keys shorter than this are refused (RFC 7518 §3.2 asks for at least 256 bits).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Who may run introspection queries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Introspection {
+    On,
+    Authenticated,
+    Off,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A value that must never be printed: `Debug` shows a placeholder.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Limits applied at the HTTP edge and before a GraphQL document runs (CONTRACT.md §1).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub body_bytes: usize,
+    pub query_bytes: usize,
+    pub nesting: usize,
+    pub depth: usize,
+    pub aliases: usize,
+    pub fields: usize,
+    pub complexity: usize,
+    pub batch: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub database_url: String,
+    pub database_max_connections: u32,
+    pub bind_addr: String,
+    /// `None` until `serve --demo` generates one; `validate_for_serving` insists on it otherwise.
+    pub jwt_secret: Option<Secret>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub bootstrap_admin_email: Option<String>,
+    pub bootstrap_admin_password: Option<Secret>,
+    pub login_max_failures: i32,
+    pub login_lockout_secs: i64,
+    /// 0 disables the limit.
+    pub login_rate_limit_per_minute: u32,
+    pub invoice_approval_limit: Decimal,
+    pub payroll_income_tax_rate: Decimal,
+    pub payroll_social_security_rate: Decimal,
+    pub vacation_days_per_year: i32,
+    pub cors_allowed_origins: Vec<String>,
+    pub introspection: Introspection,
+    pub log_format: LogFormat,
+    pub shutdown_timeout_secs: u64,
+    pub limits: Limits,
+}
+
+/// Every problem found in the environment, reported together so an operator fixes them in one go.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n{}", .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigError(pub Vec<String>);
+
+impl Settings {
+    /// Reads `.env` (if present) and the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is worth a warning but not a refusal.
+        if let Err(err) = dotenvy::dotenv()
+            && !err.not_found()
+        {
+            eprintln!("warning: ignoring .env: {err}");
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from any source of variables; unit tests pass a map.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut r = Reader {
+            get: &get,
+            problems: Vec::new(),
+        };
+        let settings = Settings {
+            database_url: r.string("DATABASE_URL", DEFAULT_DATABASE_URL),
+            database_max_connections: r.parse_in("DATABASE_MAX_CONNECTIONS", 10, 1..=1000),
+            bind_addr: r.string("BIND_ADDR", DEFAULT_BIND_ADDR),
+            jwt_secret: r.optional("JWT_SECRET").map(Secret),
+            jwt_issuer: r.string("JWT_ISSUER", "trastienda"),
+            jwt_audience: r.string("JWT_AUDIENCE", "trastienda"),
+            access_token_ttl_secs: r.parse_in("ACCESS_TOKEN_TTL_SECS", 900, 30..=86_400),
+            refresh_token_ttl_secs: r.parse_in(
+                "REFRESH_TOKEN_TTL_SECS",
+                14 * 86_400,
+                60..=365 * 86_400,
+            ),
+            bootstrap_admin_email: r.optional("BOOTSTRAP_ADMIN_EMAIL"),
+            bootstrap_admin_password: r.optional("BOOTSTRAP_ADMIN_PASSWORD").map(Secret),
+            login_max_failures: r.parse_in("LOGIN_MAX_FAILURES", 5, 1..=1000),
+            login_lockout_secs: r.parse_in("LOGIN_LOCKOUT_SECS", 900, 0..=30 * 86_400),
+            login_rate_limit_per_minute: r.parse_in(
+                "LOGIN_RATE_LIMIT_PER_MINUTE",
+                60,
+                0..=1_000_000,
+            ),
+            invoice_approval_limit: r.decimal("INVOICE_APPROVAL_LIMIT", "10000.00", false),
+            payroll_income_tax_rate: r.decimal("PAYROLL_INCOME_TAX_RATE", "0.15", true),
+            payroll_social_security_rate: r.decimal("PAYROLL_SOCIAL_SECURITY_RATE", "0.0635", true),
+            vacation_days_per_year: r.parse_in("VACATION_DAYS_PER_YEAR", 22, 0..=366),
+            cors_allowed_origins: r
+                .optional("CORS_ALLOWED_ORIGINS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|o| !o.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            introspection: r.choice(
+                "GRAPHQL_INTROSPECTION",
+                Introspection::On,
+                &[
+                    ("on", Introspection::On),
+                    ("authenticated", Introspection::Authenticated),
+                    ("off", Introspection::Off),
+                ],
+            ),
+            log_format: r.choice(
+                "LOG_FORMAT",
+                LogFormat::Text,
+                &[("text", LogFormat::Text), ("json", LogFormat::Json)],
+            ),
+            shutdown_timeout_secs: r.parse_in("SHUTDOWN_TIMEOUT_SECS", 30, 1..=3600),
+            limits: Limits {
+                body_bytes: r.parse_in(
+                    "HTTP_BODY_LIMIT_BYTES",
+                    1024 * 1024,
+                    1024..=64 * 1024 * 1024,
+                ),
+                query_bytes: r.parse_in("GRAPHQL_MAX_QUERY_BYTES", 16 * 1024, 256..=1024 * 1024),
+                nesting: r.parse_in("GRAPHQL_MAX_NESTING", 32, 4..=256),
+                depth: r.parse_in("GRAPHQL_MAX_DEPTH", 12, 2..=64),
+                aliases: r.parse_in("GRAPHQL_MAX_ALIASES", 30, 0..=1000),
+                fields: r.parse_in("GRAPHQL_MAX_FIELDS", 500, 10..=100_000),
+                complexity: r.parse_in("GRAPHQL_MAX_COMPLEXITY", 1000, 10..=1_000_000),
+                batch: r.parse_in("GRAPHQL_MAX_BATCH", 10, 1..=100),
+            },
+        };
+        if let Some(secret) = &settings.jwt_secret
+            && secret.expose().len() < MIN_JWT_SECRET_BYTES
+        {
+            r.problems.push(format!(
+                "JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (got {})",
+                secret.expose().len()
+            ));
+        }
+        if settings.bootstrap_admin_email.is_some() != settings.bootstrap_admin_password.is_some() {
+            r.problems.push(
+                "BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together".into(),
+            );
+        }
+        if r.problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigError(r.problems))
+        }
+    }
+
+    /// `serve` without `--demo` needs a real signing key.
+    pub fn require_jwt_secret(&self) -> Result<(), ConfigError> {
+        match &self.jwt_secret {
+            Some(_) => Ok(()),
+            None => Err(ConfigError(vec![format!(
+                "JWT_SECRET is not set: give it at least {MIN_JWT_SECRET_BYTES} random bytes \
+                 (e.g. `openssl rand -base64 48`), or run `serve --demo` for a throw-away key"
+            )])),
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+struct Reader<'a, F: Fn(&str) -> Option<String>> {
+    get: &'a F,
+    problems: Vec<String>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
+    fn optional(&mut self, name: &str) -> Option<String> {
+        (self.get)(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn string(&mut self, name: &str, default: &str) -> String {
+        self.optional(name).unwrap_or_else(|| default.to_string())
+    }
+
+    fn parse_in<T>(&mut self, name: &str, default: T, range: std::ops::RangeInclusive<T>) -> T
+    where
+        T: FromStr + PartialOrd + fmt::Display + Copy,
+    {
+        let Some(raw) = self.optional(name) else {
+            return default;
+        };
+        match raw.parse::<T>() {
+            Ok(v) if range.contains(&v) => v,
+            _ => {
+                self.problems.push(format!(
+                    "{name} must be a whole number from {} to {} (got {raw:?})",
+                    range.start(),
+                    range.end()
+                ));
+                default
+            }
+        }
+    }
+
+    fn decimal(&mut self, name: &str, default: &str, fraction: bool) -> Decimal {
+        let default = Decimal::from_str(default).expect("valid default");
+        let Some(raw) = self.optional(name) else {
+            return default;
+        };
+        match Decimal::from_str(&raw) {
+            Ok(v) if v >= Decimal::ZERO && (!fraction || v <= Decimal::ONE) => v,
+            _ => {
+                let expected = if fraction {
+                    "a decimal from 0 to 1"
+                } else {
+                    "a non-negative decimal"
+                };
+                self.problems
+                    .push(format!("{name} must be {expected} (got {raw:?})"));
+                default
+            }
+        }
+    }
+
+    fn choice<T: Copy>(&mut self, name: &str, default: T, options: &[(&str, T)]) -> T {
+        let Some(raw) = self.optional(name) else {
+            return default;
+        };
+        match options
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(&raw))
+        {
+            Some((_, v)) => *v,
+            None => {
+                let names: Vec<_> = options.iter().map(|(k, _)| *k).collect();
+                self.problems.push(format!(
+                    "{name} must be one of {} (got {raw:?})",
+                    names.join(", ")
+                ));
+                default
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(s.bind_addr, "127.0.0.1:8080");
+        assert_eq!(s.access_token_ttl_secs, 900);
+        assert_eq!(s.refresh_token_ttl_secs, 14 * 86_400);
+        assert_eq!(s.login_max_failures, 5);
+        assert_eq!(s.login_lockout_secs, 900);
+        assert_eq!(s.login_rate_limit_per_minute, 60);
+        assert_eq!(s.invoice_approval_limit.to_string(), "10000.00");
+        assert_eq!(s.payroll_income_tax_rate.to_string(), "0.15");
+        assert_eq!(s.payroll_social_security_rate.to_string(), "0.0635");
+        assert_eq!(s.vacation_days_per_year, 22);
+        assert_eq!(s.introspection, Introspection::On);
+        assert_eq!(s.limits.body_bytes, 1024 * 1024);
+        assert_eq!(s.limits.query_bytes, 16 * 1024);
+        assert_eq!(
+            (
+                s.limits.nesting,
+                s.limits.depth,
+                s.limits.aliases,
+                s.limits.batch
+            ),
+            (32, 12, 30, 10)
+        );
+        assert!(s.cors_allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn every_bad_variable_is_reported_at_once() {
+        let err = settings(&[
+            ("JWT_SECRET", "short"),
+            ("LOGIN_MAX_FAILURES", "many"),
+            ("GRAPHQL_INTROSPECTION", "sometimes"),
+            ("PAYROLL_INCOME_TAX_RATE", "1.5"),
+        ])
+        .unwrap_err();
+        let text = err.to_string();
+        for name in [
+            "JWT_SECRET",
+            "LOGIN_MAX_FAILURES",
+            "GRAPHQL_INTROSPECTION",
+            "PAYROLL_INCOME_TAX_RATE",
+        ] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+        assert!(
+            !text.contains("short"),
+            "the secret itself must not be echoed: {text}"
+        );
+    }
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_list() {
+        let s = settings(&[(
+            "CORS_ALLOWED_ORIGINS",
+            "https://a.example, https://b.example,",
+        )])
+        .unwrap();
+        assert_eq!(
+            s.cors_allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+    }
+
+    #[test]
+    fn a_missing_jwt_secret_is_refused_for_serving() {
+        let s = settings(&[]).unwrap();
+        assert!(s.require_jwt_secret().is_err());
+        let s = settings(&[("JWT_SECRET", &"k".repeat(32))]).unwrap();
+        assert!(s.require_jwt_secret().is_ok());
+        assert!(
+            !format!("{s:?}").contains("kkkk"),
+            "Debug must not print the secret"
+        );
+    }
+
+    #[test]
+    fn bootstrap_admin_needs_both_variables() {
+        assert!(settings(&[("BOOTSTRAP_ADMIN_EMAIL", "a@b.c")]).is_err());
+    }
+}

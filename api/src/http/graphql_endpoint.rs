@@ -1,0 +1,395 @@
+//! `/graphql`: from HTTP bytes to an executed (or refused) GraphQL request and back.
+
+use std::panic::AssertUnwindSafe;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use async_graphql::{BatchRequest, Request, Response, ServerError, Value, Variables};
+use bytes::BytesMut;
+use futures::{FutureExt, StreamExt};
+use serde::Deserialize;
+
+use super::guard::{self, Refusal};
+use super::{Gateway, RequestId};
+use crate::auth::service::authenticate;
+use crate::authz::gate::RequestVariables;
+use crate::config::Introspection;
+use crate::error::{AppError, code};
+use crate::graphql::add_request_data;
+use crate::kernel::{Auth, RequestCtx};
+
+const JSON: &str = "application/json";
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// The media type the client asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    GraphqlResponseJson,
+}
+
+impl Format {
+    /// The first of the two types `Accept` names, weighed by `q`; JSON when it names neither.
+    fn negotiate(req: &HttpRequest) -> Format {
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let mut best: Option<(f32, Format)> = None;
+        for range in accept.split(',') {
+            let mut parts = range.split(';').map(str::trim);
+            let media = parts.next().unwrap_or("").to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let format = match media.as_str() {
+                GRAPHQL_RESPONSE_JSON => Format::GraphqlResponseJson,
+                JSON | "application/*" | "*/*" => Format::Json,
+                _ => continue,
+            };
+            if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, format));
+            }
+        }
+        best.map(|(_, f)| f).unwrap_or(Format::Json)
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+        }
+    }
+}
+
+/// One request's outcome.
+struct Outcome {
+    response: Response,
+    /// False when it was refused before execution.
+    ran: bool,
+    /// A mutation sent over GET (405).
+    mutation_over_get: bool,
+}
+
+pub async fn post(
+    req: HttpRequest,
+    payload: web::Payload,
+    gateway: web::Data<Gateway>,
+) -> HttpResponse {
+    let format = Format::negotiate(&req);
+    let request_id = request_id(&req);
+    if !is_json(&req) {
+        return transport_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "POST /graphql takes application/json",
+            &request_id,
+            format,
+        );
+    }
+    let limit = gateway.state.settings.limits.body_bytes;
+    let body = match read_body(&req, payload, limit).await {
+        Ok(body) => body,
+        Err(status) => {
+            let message = format!("the request body is larger than {limit} bytes");
+            return transport_error(status, &message, &request_id, format);
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(err) => {
+            let message = format!(
+                "the body is not a GraphQL request in JSON: {}",
+                json_error_summary(&err)
+            );
+            return transport_error(StatusCode::BAD_REQUEST, &message, &request_id, format);
+        }
+    };
+    match batch {
+        BatchRequest::Single(request) => {
+            let outcome = execute(&req, &gateway, request, &request_id, false).await;
+            respond(format, &outcome.response, status_of(format, &[&outcome]))
+        }
+        BatchRequest::Batch(requests) => {
+            let max = gateway.state.settings.limits.batch;
+            if requests.is_empty() || requests.len() > max {
+                let message = format!("a batch holds 1 to {max} operations");
+                return transport_error(StatusCode::BAD_REQUEST, &message, &request_id, format);
+            }
+            let mut outcomes = Vec::with_capacity(requests.len());
+            for request in requests {
+                outcomes.push(execute(&req, &gateway, request, &request_id, false).await);
+            }
+            let status = status_of(format, &outcomes.iter().collect::<Vec<_>>());
+            let responses: Vec<&Response> = outcomes.iter().map(|o| &o.response).collect();
+            respond(format, &responses, status)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct GetParams {
+    query: Option<String>,
+    variables: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+}
+
+pub async fn get(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse {
+    let format = Format::negotiate(&req);
+    let request_id = request_id(&req);
+    let Ok(params) = web::Query::<GetParams>::from_query(req.query_string()) else {
+        return transport_error(
+            StatusCode::BAD_REQUEST,
+            "malformed query string",
+            &request_id,
+            format,
+        );
+    };
+    let params = params.into_inner();
+    let Some(query) = params.query else {
+        return transport_error(
+            StatusCode::BAD_REQUEST,
+            "GET /graphql needs a `query` parameter",
+            &request_id,
+            format,
+        );
+    };
+    let variables = match params
+        .variables
+        .as_deref()
+        .map(serde_json::from_str::<Variables>)
+    {
+        None => Variables::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => {
+            return transport_error(
+                StatusCode::BAD_REQUEST,
+                "`variables` is not a JSON object",
+                &request_id,
+                format,
+            );
+        }
+    };
+    let mut request = Request::new(query).variables(variables);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    let outcome = execute(&req, &gateway, request, &request_id, true).await;
+    if outcome.mutation_over_get {
+        let mut res = respond(format, &outcome.response, StatusCode::METHOD_NOT_ALLOWED);
+        res.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return res;
+    }
+    respond(format, &outcome.response, status_of(format, &[&outcome]))
+}
+
+const MUTATION_OVER_GET: &str = "mutations are only accepted over POST";
+
+/// Checks, authenticates and runs one GraphQL request.
+async fn execute(
+    req: &HttpRequest,
+    gateway: &Gateway,
+    mut request: Request,
+    request_id: &str,
+    over_get: bool,
+) -> Outcome {
+    let state = &gateway.state;
+    let limits = &state.settings.limits;
+    let refused = |message: String, code: &str| Outcome {
+        response: error_response(message, code, request_id),
+        ran: false,
+        mutation_over_get: false,
+    };
+
+    if let Err(Refusal(message)) = guard::check_text(&request.query, limits) {
+        return refused(message, code::BAD_USER_INPUT);
+    }
+    let doc = match async_graphql::parser::parse_query(&request.query) {
+        Ok(doc) => doc,
+        Err(err) => return refused(format!("syntax error: {err}"), code::BAD_USER_INPUT),
+    };
+    let analysis = match guard::analyze(&doc, request.operation_name.as_deref(), limits) {
+        Ok(analysis) => analysis,
+        Err(Refusal(message)) => return refused(message, code::BAD_USER_INPUT),
+    };
+    if over_get && analysis.is_mutation {
+        return Outcome {
+            mutation_over_get: true,
+            ..refused(MUTATION_OVER_GET.into(), code::BAD_USER_INPUT)
+        };
+    }
+
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let auth = match authenticate(state, header).await {
+        Ok(auth) => auth,
+        Err(err) => {
+            tracing::error!(error = %err, "authentication lookup failed");
+            return refused("internal error".into(), code::INTERNAL);
+        }
+    };
+    if analysis.uses_introspection {
+        match (state.settings.introspection, &auth) {
+            (Introspection::On, _) | (Introspection::Authenticated, Auth::User(_)) => {}
+            (Introspection::Authenticated, _) => {
+                return refused(
+                    "introspection needs a signed-in user".into(),
+                    code::UNAUTHENTICATED,
+                );
+            }
+            (Introspection::Off, _) => {
+                return refused("introspection is disabled".into(), code::BAD_USER_INPUT);
+            }
+        }
+    }
+
+    let rc = RequestCtx {
+        request_id: request_id.to_string(),
+        client_ip: req.peer_addr().map(|a| a.ip()),
+        auth,
+    };
+    let variables = RequestVariables(request.variables.clone());
+    request.set_parsed_query(doc);
+    let request = add_request_data(request.data(rc).data(variables), state);
+
+    let response = match AssertUnwindSafe(gateway.schema.execute(request))
+        .catch_unwind()
+        .await
+    {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!("a resolver panicked");
+            return refused("internal error".into(), code::INTERNAL);
+        }
+    };
+    // Validation failures (unknown fields, bad argument types …) have no path and no data.
+    let ran = !(response.data == Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty()));
+    Outcome {
+        response: finish(response, request_id),
+        ran,
+        mutation_over_get: false,
+    }
+}
+
+/// Gives every error its request id, and a code when async-graphql produced it (its own
+/// errors are all about the request: syntax, validation, limits, argument coercion).
+fn finish(mut response: Response, request_id: &str) -> Response {
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code::BAD_USER_INPUT);
+        }
+        extensions.set("requestId", request_id);
+    }
+    response
+}
+
+fn error_response(message: String, code: &str, request_id: &str) -> Response {
+    let gql: async_graphql::Error = match code {
+        code::UNAUTHENTICATED => AppError::Unauthenticated.into(),
+        code::INTERNAL => AppError::internal(anyhow::anyhow!("{message}")).into(),
+        _ => AppError::bad_input("query", message.clone()).into(),
+    };
+    let mut error = ServerError::new(
+        if code == code::INTERNAL {
+            "internal error".into()
+        } else {
+            message
+        },
+        None,
+    );
+    error.extensions = gql.extensions;
+    if let Some(ext) = error.extensions.as_mut() {
+        ext.unset("field");
+    }
+    finish(Response::from_errors(vec![error]), request_id)
+}
+
+fn transport_error(
+    status: StatusCode,
+    message: &str,
+    request_id: &str,
+    format: Format,
+) -> HttpResponse {
+    respond(
+        format,
+        &error_response(message.to_string(), code::BAD_USER_INPUT, request_id),
+        status,
+    )
+}
+
+/// `application/graphql-response+json` says 400 for a request that never ran; JSON keeps 200.
+fn status_of(format: Format, outcomes: &[&Outcome]) -> StatusCode {
+    if format == Format::GraphqlResponseJson && outcomes.iter().all(|o| !o.ran) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    }
+}
+
+fn respond<T: serde::Serialize>(format: Format, body: &T, status: StatusCode) -> HttpResponse {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => HttpResponse::build(status)
+            .content_type(format.content_type())
+            .body(bytes),
+        Err(_) => HttpResponse::InternalServerError().finish(),
+    }
+}
+
+fn request_id(req: &HttpRequest) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case(JSON))
+}
+
+/// Reads the body, refusing (413) as soon as it passes `limit`, whatever Content-Length claims.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<BytesMut, StatusCode> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return Err(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| StatusCode::BAD_REQUEST)?;
+        if body.len() + chunk.len() > limit {
+            return Err(StatusCode::PAYLOAD_TOO_LARGE);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Where the JSON broke, without echoing the body back.
+fn json_error_summary(err: &serde_json::Error) -> String {
+    let what = match err.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "malformed JSON",
+        serde_json::error::Category::Data => "unexpected JSON shape",
+        serde_json::error::Category::Io => "unreadable body",
+    };
+    format!("{what} at line {} column {}", err.line(), err.column())
+}

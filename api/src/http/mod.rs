@@ -1,0 +1,153 @@
+//! The HTTP edge: routes, request ids, CORS, and the GraphQL endpoint's transport rules
+//! (CONTRACT.md §1).
+//!
+//! `POST /graphql` takes `application/json` only (415 otherwise, so no form or `text/plain`
+//! request from another site ever executes), a body of at most `HTTP_BODY_LIMIT_BYTES` (413),
+//! one operation or a batch of at most `GRAPHQL_MAX_BATCH` (400 beyond, and none of it runs).
+//! `GET /graphql` runs queries only (405 for a mutation). The response type follows `Accept`.
+
+mod graphql_endpoint;
+pub mod guard;
+
+use std::time::Instant;
+
+use actix_cors::Cors;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, web};
+use tracing::Instrument;
+
+use crate::graphql::AppSchema;
+use crate::state::AppState;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The request id of this request: the client's when well formed, else a new UUID.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// What the routes share.
+pub struct Gateway {
+    pub schema: AppSchema,
+    pub state: AppState,
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/graphql")
+            .route(web::post().to(graphql_endpoint::post))
+            .route(web::get().to(graphql_endpoint::get)),
+    )
+    .route("/graphiql", web::get().to(graphiql))
+    .route("/health", web::get().to(health))
+    .route("/ready", web::get().to(ready));
+}
+
+pub fn cors(allowed_origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static(REQUEST_ID_HEADER),
+        ])
+        .expose_headers([HeaderName::from_static(REQUEST_ID_HEADER)])
+        .max_age(600)
+        // An origin not on the list gets no CORS headers (the browser then refuses to share
+        // the response) rather than an error, so same-origin pages such as GraphiQL still work.
+        .block_on_origin_mismatch(false);
+    for origin in allowed_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// Gives every request an id (kept from the client when it is 1–128 characters of
+/// `A-Za-z0-9._-`), a tracing span carrying it, and the `X-Request-Id` response header —
+/// on errors too.
+pub async fn with_request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| valid_request_id(v))
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let started = Instant::now();
+    let header = (
+        HeaderName::from_static(REQUEST_ID_HEADER),
+        HeaderValue::from_str(&id).expect("validated id"),
+    );
+    let mut res = match next.call(req).instrument(span.clone()).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(err) => {
+            // An error becomes its response here, so that it carries the request id too.
+            let mut response = err.error_response();
+            response.headers_mut().insert(header.0, header.1);
+            return Err(actix_web::error::InternalError::from_response(err, response).into());
+        }
+    };
+    res.headers_mut().insert(header.0, header.1);
+    span.in_scope(|| {
+        tracing::info!(
+            status = res.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request"
+        )
+    });
+    Ok(res)
+}
+
+pub fn valid_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+async fn graphiql() -> HttpResponse {
+    let page = async_graphql::http::GraphiQLSource::build()
+        .endpoint("/graphql")
+        .title("Trastienda GraphiQL")
+        .finish();
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page)
+}
+
+async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+async fn ready(gateway: web::Data<Gateway>) -> HttpResponse {
+    if gateway.state.db.ping().await {
+        HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({"status": "database unavailable"}))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_short_and_plain() {
+        assert!(valid_request_id("abc-123_x.y"));
+        assert!(valid_request_id(&"a".repeat(128)));
+        assert!(!valid_request_id(""));
+        assert!(!valid_request_id(&"a".repeat(129)));
+        assert!(!valid_request_id("a b"));
+        assert!(!valid_request_id("a\nb"));
+        assert!(!valid_request_id("ä"));
+    }
+}

@@ -1,0 +1,15 @@
+//! Shared by every domain: the request context and principal, ids and clocks, the scalars
+//! of the contract, money arithmetic, keyset pagination and the unit of work.
+
+pub mod context;
+pub mod db;
+pub mod ids;
+pub mod money;
+pub mod pagination;
+pub mod scalars;
+pub mod time;
+pub mod uow;
+pub mod validate;
+
+pub use context::{Auth, Principal, RequestCtx};
+pub use uow::{Change, UnitOfWork};

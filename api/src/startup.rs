@@ -1,0 +1,105 @@
+//! Building the application — database, migrations, state, schema, routes — and running it
+//! until SIGTERM/SIGINT, when in-flight requests finish before the process exits.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use migration::{Migrator, MigratorTrait};
+
+use crate::auth::{password, service::bootstrap_admin};
+use crate::config::{Secret, Settings};
+use crate::http::{self, Gateway};
+use crate::kernel::db::Database;
+use crate::state::AppState;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: AppState,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ServeOptions {
+    /// Seed the demo company (once) and allow a throw-away JWT secret.
+    pub demo: bool,
+}
+
+/// Connects and brings the schema up to date.
+pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database> {
+    let db = Database::connect(&settings.database_url, settings.database_max_connections).await?;
+    Migrator::up(&db.conn, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(db)
+}
+
+impl Application {
+    pub async fn build(mut settings: Settings, options: ServeOptions) -> anyhow::Result<Self> {
+        if settings.jwt_secret.is_none() && options.demo {
+            let secret = format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            );
+            tracing::warn!("JWT_SECRET is not set: this demo run signs tokens with a random key");
+            settings.jwt_secret = Some(Secret::new(secret));
+        }
+        settings.require_jwt_secret()?;
+        let secret = settings.jwt_secret.clone().expect("checked above");
+
+        let db = connect_and_migrate(&settings).await?;
+        let state = AppState::new(settings.clone(), db, secret.expose()).await?;
+        password::warm_up();
+
+        if let (Some(email), Some(pw)) = (
+            &settings.bootstrap_admin_email,
+            &settings.bootstrap_admin_password,
+        ) && bootstrap_admin(&state, email, pw.expose())
+            .await
+            .map_err(|e| anyhow::anyhow!("bootstrap admin: {e}"))?
+        {
+            tracing::info!(email = %email, "created the bootstrap administrator");
+        }
+        if options.demo {
+            crate::demo::seed(&state).await?;
+        }
+
+        let listener = TcpListener::bind(&settings.bind_addr)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let gateway = web::Data::new(Gateway {
+            schema: crate::graphql::build(state.clone(), &settings),
+            state: state.clone(),
+        });
+        let origins = settings.cors_allowed_origins.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(gateway.clone())
+                .configure(http::configure)
+                .wrap(http::cors(&origins))
+                .wrap(from_fn(http::with_request_id))
+        })
+        .shutdown_timeout(settings.shutdown_timeout_secs)
+        .listen(listener)?
+        .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until stopped. actix-web handles SIGTERM and SIGINT: it stops accepting, lets
+    /// in-flight requests finish (their transactions commit or roll back whole), then returns.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.state.db.conn.close_by_ref().await.ok();
+        result
+    }
+}

@@ -1,0 +1,16 @@
+//! SeaORM entities of Trastienda: one module per table, nothing GraphQL here.
+//!
+//! Conventions shared by every table:
+//! - `id` is a UUIDv7 in text form, so ids sort by creation time on both engines;
+//! - a business record names its department by `department_code` (a foreign key to
+//!   `departments.code`), which is what role assignments and scope conditions use;
+//! - money, quantities and rates are scaled integers (see `api::kernel::money`), because
+//!   SeaORM reads `Decimal` from SQLite through `f64` and would silently lose digits.
+
+pub mod audit_event;
+pub mod audit_head;
+pub mod department;
+pub mod employee;
+pub mod refresh_token;
+pub mod role_assignment;
+pub mod user;
