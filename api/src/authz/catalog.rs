@@ -75,3 +75,46 @@ pub fn mutation_rule(field: &str) -> Option<Rule> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::parse_schema;
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
+    /// Every root field of the schema has a gate rule: a new field cannot ship unguarded.
+    #[test]
+    fn every_root_field_of_the_schema_is_in_the_catalog() {
+        let doc = parse_schema(crate::graphql::sdl()).unwrap();
+        let mut checked = 0;
+        for def in doc.definitions {
+            let TypeSystemDefinition::Type(ty) = def else {
+                continue;
+            };
+            let name = ty.node.name.node.as_str();
+            let TypeKind::Object(object) = &ty.node.kind else {
+                continue;
+            };
+            let rule: fn(&str) -> Option<Rule> = match name {
+                "Query" => query_rule,
+                "Mutation" => mutation_rule,
+                _ => continue,
+            };
+            for field in &object.fields {
+                let field = field.node.name.node.as_str();
+                assert!(
+                    rule(field).is_some(),
+                    "{name}.{field} has no rule in authz/catalog.rs"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 10, "found the root types");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        assert_eq!(query_rule("somethingNew"), None);
+        assert_eq!(mutation_rule("dropEverything"), None);
+    }
+}

@@ -78,6 +78,55 @@ impl Perm {
     pub const ACCESS_READ: Perm = perm("access", "read");
     pub const ACCESS_WRITE: Perm = perm("access", "write");
 
+    /// Every permission the policy knows, for tests that walk the whole matrix.
+    pub const ALL: &'static [Perm] = &[
+        Perm::ORG_MANAGE,
+        Perm::USERS_READ,
+        Perm::AUDIT_READ,
+        Perm::JOURNAL_READ,
+        Perm::JOURNAL_WRITE,
+        Perm::INVOICE_READ,
+        Perm::INVOICE_CREATE,
+        Perm::INVOICE_APPROVE,
+        Perm::INVOICE_APPROVE_ANY_AMOUNT,
+        Perm::INVOICE_PAY,
+        Perm::INVOICE_VOID,
+        Perm::RECEIVABLE_READ,
+        Perm::RECEIVABLE_CREATE,
+        Perm::BUDGET_READ,
+        Perm::BUDGET_WRITE,
+        Perm::INVENTORY_READ,
+        Perm::INVENTORY_WRITE,
+        Perm::INVENTORY_COST_READ,
+        Perm::PURCHASE_REQUEST_READ,
+        Perm::EMPLOYEE_READ,
+        Perm::EMPLOYEE_SENSITIVE_READ,
+        Perm::EMPLOYEE_HIRE,
+        Perm::EMPLOYEE_UPDATE,
+        Perm::EMPLOYEE_TERMINATE,
+        Perm::PAYROLL_READ,
+        Perm::PAYROLL_CREATE,
+        Perm::PAYROLL_APPROVE,
+        Perm::PAYROLL_POST,
+        Perm::LEAVE_READ,
+        Perm::LEAVE_REQUEST,
+        Perm::LEAVE_DECIDE,
+        Perm::RECRUITMENT_READ,
+        Perm::RECRUITMENT_WRITE,
+        Perm::TRAINING_READ,
+        Perm::TRAINING_WRITE,
+        Perm::ASSET_READ,
+        Perm::ASSET_WRITE,
+        Perm::ASSET_RETIRE,
+        Perm::LICENSE_READ,
+        Perm::LICENSE_ASSIGN,
+        Perm::LICENSE_ADD,
+        Perm::TICKET_READ,
+        Perm::TICKET_MANAGE,
+        Perm::ACCESS_READ,
+        Perm::ACCESS_WRITE,
+    ];
+
     /// Rights over the organisation itself, granted only by a role held in `*`.
     pub fn is_organisation_wide(self) -> bool {
         matches!(self.resource, "org" | "users" | "audit")
@@ -187,6 +236,12 @@ impl Authorizer {
 
     /// May the principal do `perm` on a record of `department`?
     pub fn allows(&self, principal: &Principal, perm: Perm, department: &str) -> bool {
+        // Organisation-wide rights are never a department's: ask about "*" whatever the record.
+        let department = if perm.is_organisation_wide() {
+            ALL_DEPARTMENTS
+        } else {
+            department
+        };
         principal
             .assignments
             .iter()
@@ -224,5 +279,207 @@ impl Authorizer {
     /// Does the principal hold `perm` in at least one department? (The root-field gate.)
     pub fn allows_somewhere(&self, principal: &Principal, perm: Perm) -> bool {
         !self.scope(principal, perm).is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::context::Assignment;
+    use std::collections::HashSet;
+
+    fn principal(assignments: &[(Role, &str)]) -> Principal {
+        Principal {
+            user_id: "u".into(),
+            email: "u@example.com".into(),
+            employee_id: None,
+            assignments: assignments
+                .iter()
+                .map(|(role, d)| Assignment {
+                    role: *role,
+                    department: d.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// CONTRACT.md §4, restated independently of policies/policy.csv: the rights each role
+    /// holds in a department it is assigned to.
+    fn expected(role: Role) -> HashSet<Perm> {
+        use Perm as P;
+        let finance_clerk = [
+            P::JOURNAL_READ,
+            P::JOURNAL_WRITE,
+            P::INVOICE_READ,
+            P::INVOICE_CREATE,
+            P::INVOICE_APPROVE,
+            P::INVOICE_PAY,
+            P::INVOICE_VOID,
+            P::BUDGET_READ,
+            P::INVENTORY_READ,
+            P::INVENTORY_WRITE,
+            P::INVENTORY_COST_READ,
+            P::PURCHASE_REQUEST_READ,
+            P::PAYROLL_READ,
+            P::PAYROLL_POST,
+            P::EMPLOYEE_READ,
+        ];
+        let hr_officer = [
+            P::EMPLOYEE_READ,
+            P::EMPLOYEE_SENSITIVE_READ,
+            P::EMPLOYEE_HIRE,
+            P::EMPLOYEE_UPDATE,
+            P::PAYROLL_READ,
+            P::PAYROLL_CREATE,
+            P::LEAVE_READ,
+            P::LEAVE_REQUEST,
+            P::LEAVE_DECIDE,
+            P::RECRUITMENT_READ,
+            P::RECRUITMENT_WRITE,
+            P::TRAINING_READ,
+            P::TRAINING_WRITE,
+        ];
+        let it_technician = [
+            P::ASSET_READ,
+            P::ASSET_WRITE,
+            P::LICENSE_READ,
+            P::LICENSE_ASSIGN,
+            P::TICKET_READ,
+            P::TICKET_MANAGE,
+            P::ACCESS_READ,
+            P::ACCESS_WRITE,
+            P::EMPLOYEE_READ,
+        ];
+        let set = |perms: &[Perm]| perms.iter().copied().collect::<HashSet<_>>();
+        match role {
+            Role::Admin => set(P::ALL),
+            Role::Auditor => P::ALL
+                .iter()
+                .copied()
+                .filter(|p| p.action == "read" && p.resource != "receivable_invoice")
+                .collect(),
+            Role::FinanceClerk => set(&finance_clerk),
+            Role::FinanceManager => {
+                &set(&finance_clerk) | &set(&[P::INVOICE_APPROVE_ANY_AMOUNT, P::BUDGET_WRITE])
+            }
+            Role::HrOfficer => set(&hr_officer),
+            Role::HrManager => {
+                &set(&hr_officer) | &set(&[P::EMPLOYEE_TERMINATE, P::PAYROLL_APPROVE])
+            }
+            Role::ItTechnician => set(&it_technician),
+            Role::ItManager => &set(&it_technician) | &set(&[P::ASSET_RETIRE, P::LICENSE_ADD]),
+            Role::DepartmentManager => set(&[
+                P::EMPLOYEE_READ,
+                P::LEAVE_READ,
+                P::LEAVE_DECIDE,
+                P::RECRUITMENT_READ,
+                P::TRAINING_READ,
+                P::JOURNAL_READ,
+                P::INVOICE_READ,
+                P::BUDGET_READ,
+                P::INVENTORY_READ,
+                P::INVENTORY_COST_READ,
+                P::PURCHASE_REQUEST_READ,
+                P::ASSET_READ,
+                P::LICENSE_READ,
+                P::TICKET_READ,
+                P::ACCESS_READ,
+            ]),
+            Role::FrontOffice => {
+                set(&[P::INVENTORY_READ, P::RECEIVABLE_READ, P::RECEIVABLE_CREATE])
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_policy_matrix_matches_the_contract_for_every_role_and_permission() {
+        let authz = Authorizer::load().await.unwrap();
+        for role in Role::ALL {
+            let expected = expected(role);
+            for perm in Perm::ALL {
+                // Held in "*": organisation-wide rights included.
+                let everywhere = principal(&[(role, "*")]);
+                let department_rights = !perm.is_organisation_wide() && expected.contains(perm);
+                if perm.is_organisation_wide() {
+                    assert_eq!(
+                        authz.allows_everywhere(&everywhere, *perm),
+                        expected.contains(perm),
+                        "{role:?} {perm:?}"
+                    );
+                } else {
+                    assert_eq!(
+                        authz.allows(&everywhere, *perm, "fin"),
+                        department_rights,
+                        "{role:?} in * on {perm:?}"
+                    );
+                }
+                // Held in one department: rights there, nowhere else, never organisation-wide.
+                let in_fin = principal(&[(role, "fin")]);
+                assert_eq!(
+                    authz.allows(&in_fin, *perm, "fin"),
+                    department_rights,
+                    "{role:?} in fin on {perm:?}"
+                );
+                assert!(
+                    !authz.allows(&in_fin, *perm, "ops"),
+                    "{role:?} in fin acts in ops: {perm:?}"
+                );
+                assert!(
+                    !authz.allows_everywhere(&in_fin, *perm),
+                    "{role:?} in fin is org-wide: {perm:?}"
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn departments_match_exactly_never_by_prefix() {
+        let authz = Authorizer::load().await.unwrap();
+        let clerk = principal(&[(Role::FinanceClerk, "fin"), (Role::FinanceClerk, "1")]);
+        for twin in ["fin-eu", "fi", "finance", "FIN", "10", "1*", "*"] {
+            assert!(!authz.allows(&clerk, Perm::INVOICE_READ, twin), "{twin}");
+        }
+        assert!(authz.allows(&clerk, Perm::INVOICE_READ, "fin"));
+        assert_eq!(
+            authz.scope(&clerk, Perm::INVOICE_READ),
+            Scope::Only(["1".to_string(), "fin".to_string()].into())
+        );
+        let wildcard_lookalike = principal(&[(Role::FinanceClerk, "fin*")]);
+        assert!(!authz.allows(&wildcard_lookalike, Perm::INVOICE_READ, "fin"));
+        assert!(!authz.allows(&wildcard_lookalike, Perm::INVOICE_READ, "fin-eu"));
+    }
+
+    #[tokio::test]
+    async fn a_role_held_everywhere_scopes_to_all() {
+        let authz = Authorizer::load().await.unwrap();
+        let hr = principal(&[(Role::HrOfficer, "*"), (Role::FinanceClerk, "fin")]);
+        assert_eq!(authz.scope(&hr, Perm::EMPLOYEE_READ), Scope::All);
+        assert_eq!(
+            authz.scope(&hr, Perm::INVOICE_READ),
+            Scope::Only(["fin".to_string()].into())
+        );
+        assert!(authz.scope(&hr, Perm::ASSET_READ).is_empty());
+        assert!(
+            authz.scope(&principal(&[]), Perm::EMPLOYEE_READ).is_empty(),
+            "no role, no rights"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_shared_enforcer_answers_from_many_threads() {
+        let authz = std::sync::Arc::new(Authorizer::load().await.unwrap());
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let authz = authz.clone();
+                std::thread::spawn(move || {
+                    let p = principal(&[(Role::FinanceClerk, &format!("d{i}"))]);
+                    (0..500).all(|n| {
+                        authz.allows(&p, Perm::INVOICE_READ, &format!("d{i}"))
+                            && !authz.allows(&p, Perm::INVOICE_READ, &format!("d{}", n % 7 + 100))
+                    })
+                })
+            })
+            .collect();
+        assert!(handles.into_iter().all(|h| h.join().unwrap()));
     }
 }
