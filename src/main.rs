@@ -95,41 +95,20 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve {
-            demo,
-            bind,
-            database_url,
-        } => {
+        Command::Serve { demo, bind, database_url } => {
             let settings = settings(database_url, bind)?;
             api::telemetry::init(settings.log_format);
             api::commands::serve(settings, ServeOptions { demo }).await?;
         }
-        Command::Migrate { database_url } => {
-            api::commands::migrate(&settings(database_url, None)?).await?
-        }
+        Command::Migrate { database_url } => api::commands::migrate(&settings(database_url, None)?).await?,
         Command::Schema => print!("{}", api::commands::schema()),
-        Command::Audit {
-            command: AuditCommand::Verify { database_url },
-        } => {
+        Command::Audit { command: AuditCommand::Verify { database_url } } => {
             let valid = api::commands::audit_verify(&settings(database_url, None)?).await?;
-            return Ok(if valid {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            });
+            return Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
         }
-        Command::Audit {
-            command:
-                AuditCommand::Export {
-                    from,
-                    to,
-                    database_url,
-                },
-        } => {
+        Command::Audit { command: AuditCommand::Export { from, to, database_url } } => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let written =
-                api::commands::audit_export(&settings(database_url, None)?, from, to, &mut out)
-                    .await?;
+            let written = api::commands::audit_export(&settings(database_url, None)?, from, to, &mut out).await?;
             eprintln!("{written} events exported");
         }
     }

@@ -22,11 +22,7 @@ fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
 }
 
 fn events_after(events: &[Value], seq: i64) -> Vec<Value> {
-    events
-        .iter()
-        .filter(|e| e["seq"].as_i64().unwrap() > seq)
-        .cloned()
-        .collect()
+    events.iter().filter(|e| e["seq"].as_i64().unwrap() > seq).cloned().collect()
 }
 
 #[tokio::test]
@@ -57,17 +53,10 @@ async fn a_mutation_writes_its_event_with_before_after_actor_and_request_id() {
     assert_eq!(e["requestId"], "req-create-dept");
     assert_eq!(e["actorEmail"], ADMIN_EMAIL);
     assert!(e["before"].is_null());
-    assert_eq!(
-        e["after"],
-        json!({"id": dept_id, "code": "fin", "name": "Finance", "kind": "FINANCE"})
-    );
+    assert_eq!(e["after"], json!({"id": dept_id, "code": "fin", "name": "Finance", "kind": "FINANCE"}));
     assert_eq!(e["seq"], head + 1);
     let occurred = e["occurredAt"].as_str().unwrap();
-    assert_eq!(
-        occurred.len(),
-        "2026-11-26T10:00:00.123456Z".len(),
-        "{occurred}"
-    );
+    assert_eq!(occurred.len(), "2026-11-26T10:00:00.123456Z".len(), "{occurred}");
     assert!(occurred.ends_with('Z'));
 }
 
@@ -78,25 +67,17 @@ async fn role_changes_are_events_on_the_user_with_roles_before_and_after() {
     app.create_department(&admin, "fin", "FINANCE").await;
     let user_id = app.create_user(&admin, "bob@example.com").await;
     let head = app.audit_head(&admin).await;
-    app.assign_role(&admin, &user_id, "FINANCE_CLERK", "fin")
-        .await;
+    app.assign_role(&admin, &user_id, "FINANCE_CLERK", "fin").await;
 
     let events = events_after(&app.audit_events(&admin).await, head);
     assert_eq!(events.len(), 1);
     let e = &events[0];
     assert_eq!(
-        (
-            e["action"].as_str(),
-            e["entityType"].as_str(),
-            e["entityId"].as_str()
-        ),
+        (e["action"].as_str(), e["entityType"].as_str(), e["entityId"].as_str()),
         (Some("assignRole"), Some("User"), Some(user_id.as_str()))
     );
     assert_eq!(e["before"]["roles"], json!([]));
-    assert_eq!(
-        e["after"]["roles"],
-        json!([{"role": "FINANCE_CLERK", "department": "fin"}])
-    );
+    assert_eq!(e["after"]["roles"], json!([{"role": "FINANCE_CLERK", "department": "fin"}]));
 }
 
 #[tokio::test]
@@ -104,18 +85,11 @@ async fn a_forbidden_mutation_changes_nothing_and_adds_one_denied_event() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let victim = app.create_user(&admin, "victim@example.com").await;
-    let (clerk_id, clerk) = app
-        .user_with_role(&admin, "clerk@example.com", "AUDITOR", "*")
-        .await;
+    let (clerk_id, clerk) = app.user_with_role(&admin, "clerk@example.com", "AUDITOR", "*").await;
     let head = app.audit_head(&admin).await;
 
-    let res = app
-        .gql(
-            Some(&clerk),
-            "mutation($id: ID!) { deactivateUser(id: $id) { id } }",
-            json!({"id": victim}),
-        )
-        .await;
+    let res =
+        app.gql(Some(&clerk), "mutation($id: ID!) { deactivateUser(id: $id) { id } }", json!({"id": victim})).await;
     res.expect_code("FORBIDDEN");
 
     let events = events_after(&app.audit_events(&admin).await, head);
@@ -127,20 +101,8 @@ async fn a_forbidden_mutation_changes_nothing_and_adds_one_denied_event() {
     assert_eq!(e["entityId"], victim);
     assert_eq!(e["actorId"], clerk_id);
     assert!(e["before"].is_null() && e["after"].is_null());
-    let users = app
-        .gql(
-            Some(&admin),
-            "{ users { nodes { email active } } }",
-            json!({}),
-        )
-        .await;
-    assert!(
-        users.ok()["users"]["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|u| u["active"] == true)
-    );
+    let users = app.gql(Some(&admin), "{ users { nodes { email active } } }", json!({})).await;
+    assert!(users.ok()["users"]["nodes"].as_array().unwrap().iter().all(|u| u["active"] == true));
 }
 
 #[tokio::test]
@@ -149,21 +111,14 @@ async fn failed_logins_are_denied_events_with_the_email_tried() {
     let admin = app.admin_token().await;
     let ana = app.create_user(&admin, "ana@example.com").await;
     let head = app.audit_head(&admin).await;
-    app.login_payload("ana@example.com", "wrong password!")
-        .await
-        .expect_code("UNAUTHENTICATED");
-    app.login_payload("ghost@example.com", "wrong password!")
-        .await
-        .expect_code("UNAUTHENTICATED");
+    app.login_payload("ana@example.com", "wrong password!").await.expect_code("UNAUTHENTICATED");
+    app.login_payload("ghost@example.com", "wrong password!").await.expect_code("UNAUTHENTICATED");
     app.login("ana@example.com", PASSWORD).await;
 
     let events = events_after(&app.audit_events(&admin).await, head);
     assert_eq!(events.len(), 3, "{events:#?}");
     let (known, unknown, ok) = (&events[0], &events[1], &events[2]);
-    for (e, email, id) in [
-        (known, "ana@example.com", json!(ana)),
-        (unknown, "ghost@example.com", Value::Null),
-    ] {
+    for (e, email, id) in [(known, "ana@example.com", json!(ana)), (unknown, "ghost@example.com", Value::Null)] {
         assert_eq!(e["outcome"], "DENIED");
         assert_eq!(e["action"], "login");
         assert_eq!(e["entityType"], "User");
@@ -172,11 +127,7 @@ async fn failed_logins_are_denied_events_with_the_email_tried() {
         assert_eq!(e["entityId"], id);
     }
     assert_eq!(
-        (
-            ok["outcome"].as_str(),
-            ok["action"].as_str(),
-            ok["actorId"].as_str()
-        ),
+        (ok["outcome"].as_str(), ok["action"].as_str(), ok["actorId"].as_str()),
         (Some("SUCCESS"), Some("login"), Some(ana.as_str()))
     );
 }
@@ -215,14 +166,9 @@ async fn no_password_or_token_ever_reaches_the_log() {
     app.gql(Some(token), "mutation { changePassword(currentPassword: \"correct horse battery staple\", newPassword: \"another long password\") }", json!({})).await.ok();
 
     let log = serde_json::to_string(&app.audit_events(&admin).await).unwrap();
-    for secret in [
-        PASSWORD,
-        "another long password",
-        ADMIN_PASSWORD,
-        "$argon2",
-        login["refreshToken"].as_str().unwrap(),
-        token,
-    ] {
+    for secret in
+        [PASSWORD, "another long password", ADMIN_PASSWORD, "$argon2", login["refreshToken"].as_str().unwrap(), token]
+    {
         assert!(!log.contains(secret), "{secret} leaked into the audit log");
     }
 }
@@ -248,13 +194,7 @@ async fn two_hundred_concurrent_mutations_give_two_hundred_consecutive_seqs() {
     for pair in events.windows(2) {
         assert_eq!(pair[1]["prevHash"], pair[0]["hash"]);
     }
-    let report = app
-        .gql(
-            Some(&admin),
-            "{ verifyAuditChain { valid eventsChecked headSeq } }",
-            json!({}),
-        )
-        .await;
+    let report = app.gql(Some(&admin), "{ verifyAuditChain { valid eventsChecked headSeq } }", json!({})).await;
     assert_eq!(
         report.ok()["verifyAuditChain"],
         json!({"valid": true, "eventsChecked": head + 200, "headSeq": head + 200})
@@ -270,13 +210,7 @@ async fn the_database_itself_refuses_to_edit_or_delete_audit_events() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     assert!(app.audit_head(&admin).await >= 1);
-    assert!(
-        refused(
-            &app,
-            "UPDATE audit_events SET action = 'forged' WHERE seq = 1"
-        )
-        .await
-    );
+    assert!(refused(&app, "UPDATE audit_events SET action = 'forged' WHERE seq = 1").await);
     assert!(refused(&app, "DELETE FROM audit_events WHERE seq = 1").await);
     assert!(refused(&app, "DELETE FROM audit_events").await);
     if app.state.db.backend() == DbBackend::Postgres {
@@ -284,19 +218,11 @@ async fn the_database_itself_refuses_to_edit_or_delete_audit_events() {
         // A table owner cannot switch the triggers off through replication mode either.
         use sea_orm::TransactionTrait;
         let txn = app.state.db.conn.begin().await.unwrap();
-        txn.execute_unprepared("SET LOCAL session_replication_role = replica")
-            .await
-            .unwrap();
-        assert!(
-            txn.execute_unprepared("DELETE FROM audit_events")
-                .await
-                .is_err()
-        );
+        txn.execute_unprepared("SET LOCAL session_replication_role = replica").await.unwrap();
+        assert!(txn.execute_unprepared("DELETE FROM audit_events").await.is_err());
         txn.rollback().await.unwrap();
     }
-    let report = app
-        .gql(Some(&admin), "{ verifyAuditChain { valid } }", json!({}))
-        .await;
+    let report = app.gql(Some(&admin), "{ verifyAuditChain { valid } }", json!({})).await;
     assert_eq!(report.ok()["verifyAuditChain"]["valid"], true);
 }
 
@@ -308,10 +234,7 @@ async fn drop_triggers(app: &TestApp) {
             "DROP TRIGGER audit_events_no_truncate ON audit_events",
         ]
     } else {
-        &[
-            "DROP TRIGGER audit_events_no_update",
-            "DROP TRIGGER audit_events_no_delete",
-        ]
+        &["DROP TRIGGER audit_events_no_update", "DROP TRIGGER audit_events_no_delete"]
     };
     for sql in statements {
         conn.execute_unprepared(sql).await.unwrap();
@@ -332,30 +255,16 @@ async fn editing_a_row_behind_the_apis_back_is_caught_at_that_seq() {
     app.state
         .db
         .conn
-        .execute_unprepared(&format!(
-            "UPDATE audit_events SET after = '{{\"code\":\"zzz\"}}' WHERE seq = {target}"
-        ))
+        .execute_unprepared(&format!("UPDATE audit_events SET after = '{{\"code\":\"zzz\"}}' WHERE seq = {target}"))
         .await
         .unwrap();
 
-    let report = app
-        .gql(
-            Some(&admin),
-            "{ verifyAuditChain { valid firstInvalidSeq } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        report.ok()["verifyAuditChain"],
-        json!({"valid": false, "firstInvalidSeq": target})
-    );
+    let report = app.gql(Some(&admin), "{ verifyAuditChain { valid firstInvalidSeq } }", json!({})).await;
+    assert_eq!(report.ok()["verifyAuditChain"], json!({"valid": false, "firstInvalidSeq": target}));
     let out = cli(&app, &["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains(&format!("first broken seq: {target}")),
-        "{stdout}"
-    );
+    assert!(stdout.contains(&format!("first broken seq: {target}")), "{stdout}");
 }
 
 #[tokio::test]
@@ -365,23 +274,9 @@ async fn deleting_the_newest_events_is_caught_too() {
     app.create_department(&admin, "a", "OTHER").await;
     let head = app.audit_head(&admin).await;
     drop_triggers(&app).await;
-    app.state
-        .db
-        .conn
-        .execute_unprepared(&format!("DELETE FROM audit_events WHERE seq = {head}"))
-        .await
-        .unwrap();
-    let report = app
-        .gql(
-            Some(&admin),
-            "{ verifyAuditChain { valid firstInvalidSeq } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        report.ok()["verifyAuditChain"],
-        json!({"valid": false, "firstInvalidSeq": head})
-    );
+    app.state.db.conn.execute_unprepared(&format!("DELETE FROM audit_events WHERE seq = {head}")).await.unwrap();
+    let report = app.gql(Some(&admin), "{ verifyAuditChain { valid firstInvalidSeq } }", json!({})).await;
+    assert_eq!(report.ok()["verifyAuditChain"], json!({"valid": false, "firstInvalidSeq": head}));
 }
 
 #[tokio::test]
@@ -391,49 +286,36 @@ async fn an_export_verifies_with_an_independent_implementation() {
     app.create_department(&admin, "fin", "FINANCE").await;
     // Names that JSON must escape, and characters beyond ASCII and the BMP.
     let name = "Ñandú € 😀 \"quoted\" \\ tab\there";
-    app.gql(Some(&admin), "mutation($n: String!) { createDepartment(input: {code: \"x\", name: $n, kind: OTHER}) { id } }", json!({"n": name}))
-        .await
-        .ok();
+    app.gql(
+        Some(&admin),
+        "mutation($n: String!) { createDepartment(input: {code: \"x\", name: $n, kind: OTHER}) { id } }",
+        json!({"n": name}),
+    )
+    .await
+    .ok();
     let user = app.create_user(&admin, "ana@example.com").await;
     app.assign_role(&admin, &user, "FINANCE_CLERK", "fin").await;
     app.login_payload("ana@example.com", "bad password!!").await;
 
     let out = cli(&app, &["audit", "export"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let export = std::env::temp_dir().join(format!("audit-{}.jsonl", uuid::Uuid::new_v4()));
     std::fs::write(&export, &out.stdout).unwrap();
-    let lines = String::from_utf8(out.stdout.clone())
-        .unwrap()
-        .lines()
-        .count() as i64;
+    let lines = String::from_utf8(out.stdout.clone()).unwrap().lines().count() as i64;
     assert_eq!(lines, app.audit_head(&admin).await);
 
     let verify = |path: &std::path::Path| {
         Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/fixtures/verify_audit_export.py"
-            ))
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/verify_audit_export.py"))
             .arg(path)
             .output()
             .expect("python3 runs")
     };
     let ok = verify(&export);
-    assert!(
-        ok.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&ok.stdout),
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    assert!(ok.status.success(), "{}{}", String::from_utf8_lossy(&ok.stdout), String::from_utf8_lossy(&ok.stderr));
 
     // The same verifier notices a forged line.
-    let forged: String = String::from_utf8(out.stdout)
-        .unwrap()
-        .replacen("\"fin\"", "\"ops\"", 1);
+    let forged: String = String::from_utf8(out.stdout).unwrap().replacen("\"fin\"", "\"ops\"", 1);
     std::fs::write(&export, forged).unwrap();
     let bad = verify(&export);
     assert_eq!(bad.status.code(), Some(1));
@@ -449,65 +331,42 @@ async fn audit_queries_filter_paginate_and_are_for_auditors_only() {
         app.create_department(&admin, code, "OTHER").await;
     }
     let log = "query($f: AuditFilter, $a: String) { auditLog(first: 2, after: $a, filter: $f) { totalCount pageInfo { hasNextPage endCursor } nodes { seq action department } } }";
-    let page1 = app
-        .gql(
-            Some(&admin),
-            log,
-            json!({"f": {"action": "createDepartment"}}),
-        )
-        .await
-        .ok()["auditLog"]
-        .clone();
+    let page1 = app.gql(Some(&admin), log, json!({"f": {"action": "createDepartment"}})).await.ok()["auditLog"].clone();
     assert_eq!(page1["totalCount"], 3);
     assert_eq!(
-        page1["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n["department"].clone())
-            .collect::<Vec<_>>(),
+        page1["nodes"].as_array().unwrap().iter().map(|n| n["department"].clone()).collect::<Vec<_>>(),
         [json!("c"), json!("b")],
         "newest first"
     );
     let page2 = app
-        .gql(
-            Some(&admin),
-            log,
-            json!({"f": {"action": "createDepartment"}, "a": page1["pageInfo"]["endCursor"]}),
-        )
+        .gql(Some(&admin), log, json!({"f": {"action": "createDepartment"}, "a": page1["pageInfo"]["endCursor"]}))
         .await
         .ok()["auditLog"]
         .clone();
     assert_eq!(page2["nodes"][0]["department"], "a");
     assert_eq!(page2["pageInfo"]["hasNextPage"], false);
 
-    let denied = app
-        .gql(Some(&admin), log, json!({"f": {"outcome": "DENIED"}}))
-        .await;
+    let denied = app.gql(Some(&admin), log, json!({"f": {"outcome": "DENIED"}})).await;
     assert_eq!(denied.ok()["auditLog"]["totalCount"], 0);
 
-    let dept = app
-        .gql(Some(&admin), "{ departments { id code } }", json!({}))
-        .await
-        .ok()["departments"][0]
-        .clone();
+    let dept = app.gql(Some(&admin), "{ departments { id code } }", json!({})).await.ok()["departments"][0].clone();
     let trail = app
-        .gql(Some(&admin), "query($id: ID!) { auditTrail(entityType: \"Department\", entityId: $id) { action entityId after } }", json!({"id": dept["id"]}))
+        .gql(
+            Some(&admin),
+            "query($id: ID!) { auditTrail(entityType: \"Department\", entityId: $id) { action entityId after } }",
+            json!({"id": dept["id"]}),
+        )
         .await;
     assert_eq!(trail.ok()["auditTrail"].as_array().unwrap().len(), 1);
 
     app.create_department(&admin, "fin", "FINANCE").await;
-    let (_, clerk) = app
-        .user_with_role(&admin, "clerk@example.com", "FINANCE_CLERK", "fin")
-        .await;
+    let (_, clerk) = app.user_with_role(&admin, "clerk@example.com", "FINANCE_CLERK", "fin").await;
     for q in [
         "{ auditLog { totalCount } }",
         "{ verifyAuditChain { valid } }",
         "{ auditTrail(entityType: \"User\", entityId: \"x\") { seq } }",
     ] {
-        app.gql(Some(&clerk), q, json!({}))
-            .await
-            .expect_code("FORBIDDEN");
+        app.gql(Some(&clerk), q, json!({})).await.expect_code("FORBIDDEN");
     }
 }
 
@@ -516,11 +375,7 @@ async fn audit_queries_filter_paginate_and_are_for_auditors_only() {
 async fn two_server_processes_on_one_database_keep_one_chain() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut second = Command::new(env!("CARGO_BIN_EXE_trastienda"))
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", &app.database_url)
@@ -532,13 +387,7 @@ async fn two_server_processes_on_one_database_keep_one_chain() {
         .unwrap();
     let other = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
-        if app
-            .client
-            .get(format!("{other}/health"))
-            .send()
-            .await
-            .is_ok()
-        {
+        if app.client.get(format!("{other}/health")).send().await.is_ok() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -547,7 +396,8 @@ async fn two_server_processes_on_one_database_keep_one_chain() {
     let mutation = "mutation($i: CreateDepartmentInput!) { createDepartment(input: $i) { code } }";
     let requests = (0..60).map(|i| {
         let url = if i % 2 == 0 { app.url("/graphql") } else { format!("{other}/graphql") };
-        let body = json!({"query": mutation, "variables": {"i": {"code": format!("p{i}"), "name": "N", "kind": "OTHER"}}});
+        let body =
+            json!({"query": mutation, "variables": {"i": {"code": format!("p{i}"), "name": "N", "kind": "OTHER"}}});
         let req = app.client.post(url).bearer_auth(&admin).json(&body);
         async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
     });
@@ -557,15 +407,6 @@ async fn two_server_processes_on_one_database_keep_one_chain() {
     for r in &responses {
         assert!(r.get("errors").is_none(), "{r}");
     }
-    let report = app
-        .gql(
-            Some(&admin),
-            "{ verifyAuditChain { valid headSeq } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        report.ok()["verifyAuditChain"],
-        json!({"valid": true, "headSeq": head + 60})
-    );
+    let report = app.gql(Some(&admin), "{ verifyAuditChain { valid headSeq } }", json!({})).await;
+    assert_eq!(report.ok()["verifyAuditChain"], json!({"valid": true, "headSeq": head + 60}));
 }

@@ -34,19 +34,8 @@ async fn graphiql_is_served() {
     let app = spawn_app().await;
     let res = app.client.get(app.url("/graphiql")).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/html")
-    );
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .to_lowercase()
-            .contains("graphiql")
-    );
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(res.text().await.unwrap().to_lowercase().contains("graphiql"));
 }
 
 #[tokio::test]
@@ -62,10 +51,7 @@ async fn a_valid_request_id_is_echoed_and_put_into_errors() {
         .unwrap();
     assert_eq!(res.headers()["x-request-id"], "client-id_1.2");
     let body: Value = res.json().await.unwrap();
-    assert_eq!(
-        body["errors"][0]["extensions"]["requestId"],
-        "client-id_1.2"
-    );
+    assert_eq!(body["errors"][0]["extensions"]["requestId"], "client-id_1.2");
     assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 }
 
@@ -76,10 +62,7 @@ async fn an_invalid_request_id_is_replaced_by_a_uuid() {
         let res = app
             .client
             .get(app.url("/health"))
-            .header(
-                "X-Request-Id",
-                reqwest::header::HeaderValue::from_bytes(bad.as_bytes()).unwrap(),
-            )
+            .header("X-Request-Id", reqwest::header::HeaderValue::from_bytes(bad.as_bytes()).unwrap())
             .send()
             .await
             .unwrap();
@@ -121,41 +104,19 @@ async fn a_too_deep_query_is_refused_before_it_runs() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     // me.employee.manager.manager… : 13 levels of selection.
-    let deep = format!(
-        "{{ me {{ employee {{ {} id {} }} }} }}",
-        "manager { ".repeat(11),
-        "} ".repeat(11)
-    );
-    app.gql(Some(&admin), &deep, json!({}))
-        .await
-        .expect_code("BAD_USER_INPUT");
-    let ok = format!(
-        "{{ me {{ employee {{ {} id {} }} }} }}",
-        "manager { ".repeat(9),
-        "} ".repeat(9)
-    );
+    let deep = format!("{{ me {{ employee {{ {} id {} }} }} }}", "manager { ".repeat(11), "} ".repeat(11));
+    app.gql(Some(&admin), &deep, json!({})).await.expect_code("BAD_USER_INPUT");
+    let ok = format!("{{ me {{ employee {{ {} id {} }} }} }}", "manager { ".repeat(9), "} ".repeat(9));
     app.gql(Some(&admin), &ok, json!({})).await.ok();
 }
 
 #[tokio::test]
 async fn a_literal_nested_3000_deep_is_refused_and_the_server_survives() {
     let app = spawn_app().await;
-    let bomb = format!(
-        "{{ users(first: {}1{}) {{ totalCount }} }}",
-        "[".repeat(3000),
-        "]".repeat(3000)
-    );
-    app.gql(None, &bomb, json!({}))
-        .await
-        .expect_code("BAD_USER_INPUT");
-    let object_bomb = format!(
-        "query {{ a(x: {}1{}) }}",
-        "{a:".repeat(3000),
-        "}".repeat(3000)
-    );
-    app.gql(None, &object_bomb, json!({}))
-        .await
-        .expect_code("BAD_USER_INPUT");
+    let bomb = format!("{{ users(first: {}1{}) {{ totalCount }} }}", "[".repeat(3000), "]".repeat(3000));
+    app.gql(None, &bomb, json!({})).await.expect_code("BAD_USER_INPUT");
+    let object_bomb = format!("query {{ a(x: {}1{}) }}", "{a:".repeat(3000), "}".repeat(3000));
+    app.gql(None, &object_bomb, json!({})).await.expect_code("BAD_USER_INPUT");
     still_serves(&app).await;
 }
 
@@ -163,13 +124,9 @@ async fn a_literal_nested_3000_deep_is_refused_and_the_server_survives() {
 async fn five_hundred_aliases_are_refused() {
     let app = spawn_app().await;
     let aliases: String = (0..500).map(|i| format!("a{i}: __typename ")).collect();
-    app.gql(None, &format!("{{ {aliases} }}"), json!({}))
-        .await
-        .expect_code("BAD_USER_INPUT");
+    app.gql(None, &format!("{{ {aliases} }}"), json!({})).await.expect_code("BAD_USER_INPUT");
     let thirty: String = (0..30).map(|i| format!("a{i}: __typename ")).collect();
-    app.gql(None, &format!("{{ {thirty} }}"), json!({}))
-        .await
-        .ok();
+    app.gql(None, &format!("{{ {thirty} }}"), json!({})).await.ok();
     still_serves(&app).await;
 }
 
@@ -177,9 +134,7 @@ async fn five_hundred_aliases_are_refused() {
 async fn a_field_repeated_thousands_of_times_is_refused() {
     let app = spawn_app().await;
     let repeated = format!("{{ {} }}", "__typename ".repeat(1500));
-    app.gql(None, &repeated, json!({}))
-        .await
-        .expect_code("BAD_USER_INPUT");
+    app.gql(None, &repeated, json!({})).await.expect_code("BAD_USER_INPUT");
     still_serves(&app).await;
 }
 
@@ -187,34 +142,17 @@ async fn a_field_repeated_thousands_of_times_is_refused() {
 async fn first_above_one_hundred_is_bad_user_input_and_runs_nothing() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let res = app
-        .gql(
-            Some(&admin),
-            "{ users(first: 1000) { totalCount } }",
-            json!({}),
-        )
-        .await;
+    let res = app.gql(Some(&admin), "{ users(first: 1000) { totalCount } }", json!({})).await;
     let err = res.expect_code("BAD_USER_INPUT");
     assert_eq!(err["extensions"]["field"], "first");
-    app.gql(
-        Some(&admin),
-        "{ users(first: 100) { totalCount } }",
-        json!({}),
-    )
-    .await
-    .ok();
+    app.gql(Some(&admin), "{ users(first: 100) { totalCount } }", json!({})).await.ok();
 }
 
 #[tokio::test]
 async fn a_two_mib_body_is_413() {
     let app = spawn_app().await;
     let padding = "x".repeat(2 * 1024 * 1024);
-    let res = app
-        .post_json(
-            None,
-            &json!({"query": "{ __typename }", "variables": {"pad": padding}}),
-        )
-        .await;
+    let res = app.post_json(None, &json!({"query": "{ __typename }", "variables": {"pad": padding}})).await;
     assert_eq!(res.status(), 413);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
@@ -225,41 +163,27 @@ async fn a_two_mib_body_is_413() {
 async fn a_query_longer_than_16_kib_is_refused() {
     let app = spawn_app().await;
     let long = format!("{{ __typename }} # {}", "x".repeat(17 * 1024));
-    app.gql(None, &long, json!({}))
-        .await
-        .expect_code("BAD_USER_INPUT");
+    app.gql(None, &long, json!({})).await.expect_code("BAD_USER_INPUT");
 }
 
 #[tokio::test]
 async fn only_application_json_posts_execute() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
-    let mutation = r#"{"query":"mutation { createDepartment(input: {code: \"x\", name: \"X\", kind: OTHER}) { id } }"}"#;
-    for content_type in [
-        Some("text/plain"),
-        Some("application/x-www-form-urlencoded"),
-        Some("multipart/form-data; boundary=x"),
-        None,
-    ] {
-        let mut req = app
-            .client
-            .post(app.url("/graphql"))
-            .bearer_auth(&admin)
-            .body(mutation);
+    let mutation =
+        r#"{"query":"mutation { createDepartment(input: {code: \"x\", name: \"X\", kind: OTHER}) { id } }"}"#;
+    for content_type in
+        [Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("multipart/form-data; boundary=x"), None]
+    {
+        let mut req = app.client.post(app.url("/graphql")).bearer_auth(&admin).body(mutation);
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }
         let res = req.send().await.unwrap();
         assert_eq!(res.status(), 415, "{content_type:?}");
     }
-    let departments = app
-        .gql(Some(&admin), "{ departments { code } }", json!({}))
-        .await;
-    assert_eq!(
-        departments.ok()["departments"],
-        json!([]),
-        "nothing executed"
-    );
+    let departments = app.gql(Some(&admin), "{ departments { code } }", json!({})).await;
+    assert_eq!(departments.ok()["departments"], json!([]), "nothing executed");
     let res = app
         .client
         .post(app.url("/graphql"))
@@ -279,10 +203,7 @@ async fn a_mutation_over_get_is_405_and_a_query_over_get_runs() {
         .client
         .get(app.url("/graphql"))
         .bearer_auth(&admin)
-        .query(&[(
-            "query",
-            "mutation { createDepartment(input: {code: \"x\", name: \"X\", kind: OTHER}) { id } }",
-        )])
+        .query(&[("query", "mutation { createDepartment(input: {code: \"x\", name: \"X\", kind: OTHER}) { id } }")])
         .send()
         .await
         .unwrap();
@@ -291,20 +212,13 @@ async fn a_mutation_over_get_is_405_and_a_query_over_get_runs() {
         .client
         .get(app.url("/graphql"))
         .bearer_auth(&admin)
-        .query(&[
-            ("query", "query Q { departments { code } }"),
-            ("operationName", "Q"),
-        ])
+        .query(&[("query", "query Q { departments { code } }"), ("operationName", "Q")])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
-    assert_eq!(
-        body["data"]["departments"],
-        json!([]),
-        "the mutation did not run"
-    );
+    assert_eq!(body["data"]["departments"], json!([]), "the mutation did not run");
 }
 
 #[tokio::test]
@@ -312,62 +226,30 @@ async fn batches_run_up_to_ten_and_refuse_more_whole() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     let op = |code: &str| json!({"query": format!("mutation {{ createDepartment(input: {{code: \"{code}\", name: \"N\", kind: OTHER}}) {{ code }} }}")});
-    let res = app
-        .post_json(
-            Some(&admin),
-            &Value::Array((0..2).map(|i| op(&format!("b{i}"))).collect()),
-        )
-        .await;
+    let res = app.post_json(Some(&admin), &Value::Array((0..2).map(|i| op(&format!("b{i}"))).collect())).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body.as_array().unwrap().len(), 2);
     assert_eq!(body[1]["data"]["createDepartment"]["code"], "b1");
 
-    let res = app
-        .post_json(
-            Some(&admin),
-            &Value::Array((0..11).map(|i| op(&format!("c{i}"))).collect()),
-        )
-        .await;
+    let res = app.post_json(Some(&admin), &Value::Array((0..11).map(|i| op(&format!("c{i}"))).collect())).await;
     assert_eq!(res.status(), 400);
-    let departments = app
-        .gql(Some(&admin), "{ departments { code } }", json!({}))
-        .await;
-    assert_eq!(
-        departments.ok()["departments"].as_array().unwrap().len(),
-        2,
-        "none of the 11 ran"
-    );
+    let departments = app.gql(Some(&admin), "{ departments { code } }", json!({})).await;
+    assert_eq!(departments.ok()["departments"].as_array().unwrap().len(), 2, "none of the 11 ran");
 }
 
 #[tokio::test]
 async fn the_response_type_follows_accept() {
     let app = spawn_app().await;
     let ask = |accept: &'static str| {
-        app.client
-            .post(app.url("/graphql"))
-            .header("accept", accept)
-            .json(&json!({"query": "{ __typename }"}))
-            .send()
+        app.client.post(app.url("/graphql")).header("accept", accept).json(&json!({"query": "{ __typename }"})).send()
     };
     let res = ask("application/graphql-response+json").await.unwrap();
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/graphql-response+json")
-    );
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/graphql-response+json"));
     let res = ask("application/json").await.unwrap();
     assert_eq!(res.headers()["content-type"], "application/json");
-    let res = ask("application/json;q=0.5, application/graphql-response+json")
-        .await
-        .unwrap();
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("application/graphql-response+json")
-    );
+    let res = ask("application/json;q=0.5, application/graphql-response+json").await.unwrap();
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/graphql-response+json"));
 }
 
 #[tokio::test]
@@ -381,37 +263,18 @@ async fn graphiql_introspection_passes_the_limits() {
 #[tokio::test]
 async fn introspection_can_be_limited_to_signed_in_users_or_turned_off() {
     let app = spawn_app_with(&[("GRAPHQL_INTROSPECTION", "authenticated")]).await;
-    app.gql(None, "{ __schema { queryType { name } } }", json!({}))
-        .await
-        .expect_code("UNAUTHENTICATED");
+    app.gql(None, "{ __schema { queryType { name } } }", json!({})).await.expect_code("UNAUTHENTICATED");
     let admin = app.admin_token().await;
-    app.gql(
-        Some(&admin),
-        "{ __schema { queryType { name } } }",
-        json!({}),
-    )
-    .await
-    .ok();
+    app.gql(Some(&admin), "{ __schema { queryType { name } } }", json!({})).await.ok();
 
     let app = spawn_app_with(&[("GRAPHQL_INTROSPECTION", "off")]).await;
     let admin = app.admin_token().await;
-    let res = app
-        .gql(
-            Some(&admin),
-            "{ __schema { queryType { name } } }",
-            json!({}),
-        )
-        .await;
+    let res = app.gql(Some(&admin), "{ __schema { queryType { name } } }", json!({})).await;
     res.expect_code("BAD_USER_INPUT");
     assert!(res.0["data"].is_null(), "an error, not a silent null");
     // No "did you mean" that would leak field names.
-    let res = app
-        .gql(Some(&admin), "{ departmnts { code } }", json!({}))
-        .await;
-    let message = res.expect_code("BAD_USER_INPUT")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let res = app.gql(Some(&admin), "{ departmnts { code } }", json!({})).await;
+    let message = res.expect_code("BAD_USER_INPUT")["message"].as_str().unwrap().to_string();
     assert!(!message.contains("departments"), "{message}");
 }
 
@@ -423,17 +286,11 @@ async fn cors_allows_only_configured_origins() {
             .request(reqwest::Method::OPTIONS, app.url("/graphql"))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header(
-                "access-control-request-headers",
-                "content-type,authorization",
-            )
+            .header("access-control-request-headers", "content-type,authorization")
             .send()
     };
     let res = preflight("https://office.example").await.unwrap();
-    assert_eq!(
-        res.headers()["access-control-allow-origin"],
-        "https://office.example"
-    );
+    assert_eq!(res.headers()["access-control-allow-origin"], "https://office.example");
     let res = preflight("https://evil.example").await.unwrap();
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }
@@ -443,9 +300,7 @@ async fn errors_never_carry_internals() {
     let app = spawn_app().await;
     let admin = app.admin_token().await;
     app.state.db.conn.close_by_ref().await.unwrap();
-    let res = app
-        .gql(Some(&admin), "{ departments { code } }", json!({}))
-        .await;
+    let res = app.gql(Some(&admin), "{ departments { code } }", json!({})).await;
     // The token cannot even be checked without a database: a generic internal error.
     let err = res.expect_code("INTERNAL");
     let text = err.to_string().to_lowercase();
@@ -456,12 +311,8 @@ async fn errors_never_carry_internals() {
 
 #[tokio::test]
 async fn schema_graphql_is_the_output_of_trastienda_schema() {
-    let committed =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
-    assert!(
-        committed == api::graphql::sdl(),
-        "schema.graphql is stale: run `cargo run -- schema > schema.graphql`"
-    );
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert!(committed == api::graphql::sdl(), "schema.graphql is stale: run `cargo run -- schema > schema.graphql`");
 }
 
 /// CI runs the suite once per engine and says which: a run must never fall back silently.
@@ -469,16 +320,8 @@ async fn schema_graphql_is_the_output_of_trastienda_schema() {
 async fn the_engine_under_test_is_the_one_ci_asked_for() {
     let app = spawn_app().await;
     match std::env::var("TRASTIENDA_TEST_ENGINE").as_deref() {
-        Ok("postgres") => assert!(
-            app.database_url.starts_with("postgres://"),
-            "{}",
-            app.database_url
-        ),
-        Ok("sqlite") => assert!(
-            app.database_url.starts_with("sqlite://"),
-            "{}",
-            app.database_url
-        ),
+        Ok("postgres") => assert!(app.database_url.starts_with("postgres://"), "{}", app.database_url),
+        Ok("sqlite") => assert!(app.database_url.starts_with("sqlite://"), "{}", app.database_url),
         _ => {}
     }
 }

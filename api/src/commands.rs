@@ -13,9 +13,7 @@ pub async fn serve(settings: Settings, options: ServeOptions) -> anyhow::Result<
     let app = Application::build(settings.clone(), options).await?;
     tracing::info!(
         "Trastienda listening on http://{} (GraphiQL at /graphiql)",
-        settings
-            .bind_addr
-            .replace(":0", &format!(":{}", app.port()))
+        settings.bind_addr.replace(":0", &format!(":{}", app.port()))
     );
     app.run_until_stopped().await?;
     tracing::info!("stopped");
@@ -35,9 +33,7 @@ pub fn schema() -> String {
 /// Exit status 0 when the chain holds; 1, with `first broken seq: N`, when it does not.
 pub async fn audit_verify(settings: &Settings) -> anyhow::Result<bool> {
     let db = connect_and_migrate(settings).await?;
-    let report = chain::verify(&db.conn)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report = chain::verify(&db.conn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if report.valid {
         println!(
             "audit chain valid: {} events, head seq {}, head hash {}",
@@ -46,14 +42,8 @@ pub async fn audit_verify(settings: &Settings) -> anyhow::Result<bool> {
             report.head_hash.as_deref().unwrap_or(chain::GENESIS_HASH)
         );
     } else {
-        println!(
-            "audit chain BROKEN after checking {} events",
-            report.events_checked
-        );
-        println!(
-            "first broken seq: {}",
-            report.first_invalid_seq.unwrap_or(0)
-        );
+        println!("audit chain BROKEN after checking {} events", report.events_checked);
+        println!("first broken seq: {}", report.first_invalid_seq.unwrap_or(0));
     }
     Ok(report.valid)
 }
@@ -70,15 +60,11 @@ pub async fn audit_export(
     let mut after = 0i64;
     let mut written = 0u64;
     loop {
-        let batch = export_batch(&db.conn, after, None, 1000)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let batch = export_batch(&db.conn, after, None, 1000).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let Some(last) = batch.last() else { break };
         after = last.seq;
         for event in &batch {
-            if from.is_some_and(|f| event.occurred_at < f)
-                || to.is_some_and(|t| event.occurred_at > t)
-            {
+            if from.is_some_and(|f| event.occurred_at < f) || to.is_some_and(|t| event.occurred_at > t) {
                 continue;
             }
             let mut line = chain::hashed_object(event);

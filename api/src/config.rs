@@ -107,10 +107,7 @@ impl Settings {
 
     /// Builds settings from any source of variables; unit tests pass a map.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let mut r = Reader {
-            get: &get,
-            problems: Vec::new(),
-        };
+        let mut r = Reader { get: &get, problems: Vec::new() };
         let settings = Settings {
             database_url: r.string("DATABASE_URL", DEFAULT_DATABASE_URL),
             database_max_connections: r.parse_in("DATABASE_MAX_CONNECTIONS", 10, 1..=1000),
@@ -119,33 +116,19 @@ impl Settings {
             jwt_issuer: r.string("JWT_ISSUER", "trastienda"),
             jwt_audience: r.string("JWT_AUDIENCE", "trastienda"),
             access_token_ttl_secs: r.parse_in("ACCESS_TOKEN_TTL_SECS", 900, 30..=86_400),
-            refresh_token_ttl_secs: r.parse_in(
-                "REFRESH_TOKEN_TTL_SECS",
-                14 * 86_400,
-                60..=365 * 86_400,
-            ),
+            refresh_token_ttl_secs: r.parse_in("REFRESH_TOKEN_TTL_SECS", 14 * 86_400, 60..=365 * 86_400),
             bootstrap_admin_email: r.optional("BOOTSTRAP_ADMIN_EMAIL"),
             bootstrap_admin_password: r.optional("BOOTSTRAP_ADMIN_PASSWORD").map(Secret),
             login_max_failures: r.parse_in("LOGIN_MAX_FAILURES", 5, 1..=1000),
             login_lockout_secs: r.parse_in("LOGIN_LOCKOUT_SECS", 900, 0..=30 * 86_400),
-            login_rate_limit_per_minute: r.parse_in(
-                "LOGIN_RATE_LIMIT_PER_MINUTE",
-                60,
-                0..=1_000_000,
-            ),
+            login_rate_limit_per_minute: r.parse_in("LOGIN_RATE_LIMIT_PER_MINUTE", 60, 0..=1_000_000),
             invoice_approval_limit: r.decimal("INVOICE_APPROVAL_LIMIT", "10000.00", false),
             payroll_income_tax_rate: r.decimal("PAYROLL_INCOME_TAX_RATE", "0.15", true),
             payroll_social_security_rate: r.decimal("PAYROLL_SOCIAL_SECURITY_RATE", "0.0635", true),
             vacation_days_per_year: r.parse_in("VACATION_DAYS_PER_YEAR", 22, 0..=366),
             cors_allowed_origins: r
                 .optional("CORS_ALLOWED_ORIGINS")
-                .map(|v| {
-                    v.split(',')
-                        .map(str::trim)
-                        .filter(|o| !o.is_empty())
-                        .map(String::from)
-                        .collect()
-                })
+                .map(|v| v.split(',').map(str::trim).filter(|o| !o.is_empty()).map(String::from).collect())
                 .unwrap_or_default(),
             introspection: r.choice(
                 "GRAPHQL_INTROSPECTION",
@@ -163,11 +146,7 @@ impl Settings {
             ),
             shutdown_timeout_secs: r.parse_in("SHUTDOWN_TIMEOUT_SECS", 30, 1..=3600),
             limits: Limits {
-                body_bytes: r.parse_in(
-                    "HTTP_BODY_LIMIT_BYTES",
-                    1024 * 1024,
-                    1024..=64 * 1024 * 1024,
-                ),
+                body_bytes: r.parse_in("HTTP_BODY_LIMIT_BYTES", 1024 * 1024, 1024..=64 * 1024 * 1024),
                 query_bytes: r.parse_in("GRAPHQL_MAX_QUERY_BYTES", 16 * 1024, 256..=1024 * 1024),
                 nesting: r.parse_in("GRAPHQL_MAX_NESTING", 32, 4..=256),
                 depth: r.parse_in("GRAPHQL_MAX_DEPTH", 12, 2..=64),
@@ -186,15 +165,9 @@ impl Settings {
             ));
         }
         if settings.bootstrap_admin_email.is_some() != settings.bootstrap_admin_password.is_some() {
-            r.problems.push(
-                "BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together".into(),
-            );
+            r.problems.push("BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together".into());
         }
-        if r.problems.is_empty() {
-            Ok(settings)
-        } else {
-            Err(ConfigError(r.problems))
-        }
+        if r.problems.is_empty() { Ok(settings) } else { Err(ConfigError(r.problems)) }
     }
 
     /// `serve` without `--demo` needs a real signing key.
@@ -220,9 +193,7 @@ struct Reader<'a, F: Fn(&str) -> Option<String>> {
 
 impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
     fn optional(&mut self, name: &str) -> Option<String> {
-        (self.get)(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
+        (self.get)(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
     }
 
     fn string(&mut self, name: &str, default: &str) -> String {
@@ -257,13 +228,8 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
         match Decimal::from_str(&raw) {
             Ok(v) if v >= Decimal::ZERO && (!fraction || v <= Decimal::ONE) => v,
             _ => {
-                let expected = if fraction {
-                    "a decimal from 0 to 1"
-                } else {
-                    "a non-negative decimal"
-                };
-                self.problems
-                    .push(format!("{name} must be {expected} (got {raw:?})"));
+                let expected = if fraction { "a decimal from 0 to 1" } else { "a non-negative decimal" };
+                self.problems.push(format!("{name} must be {expected} (got {raw:?})"));
                 default
             }
         }
@@ -273,17 +239,11 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
         let Some(raw) = self.optional(name) else {
             return default;
         };
-        match options
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(&raw))
-        {
+        match options.iter().find(|(key, _)| key.eq_ignore_ascii_case(&raw)) {
             Some((_, v)) => *v,
             None => {
                 let names: Vec<_> = options.iter().map(|(k, _)| *k).collect();
-                self.problems.push(format!(
-                    "{name} must be one of {} (got {raw:?})",
-                    names.join(", ")
-                ));
+                self.problems.push(format!("{name} must be one of {} (got {raw:?})", names.join(", ")));
                 default
             }
         }
@@ -296,10 +256,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -320,15 +277,7 @@ mod tests {
         assert_eq!(s.introspection, Introspection::On);
         assert_eq!(s.limits.body_bytes, 1024 * 1024);
         assert_eq!(s.limits.query_bytes, 16 * 1024);
-        assert_eq!(
-            (
-                s.limits.nesting,
-                s.limits.depth,
-                s.limits.aliases,
-                s.limits.batch
-            ),
-            (32, 12, 30, 10)
-        );
+        assert_eq!((s.limits.nesting, s.limits.depth, s.limits.aliases, s.limits.batch), (32, 12, 30, 10));
         assert!(s.cors_allowed_origins.is_empty());
     }
 
@@ -342,31 +291,16 @@ mod tests {
         ])
         .unwrap_err();
         let text = err.to_string();
-        for name in [
-            "JWT_SECRET",
-            "LOGIN_MAX_FAILURES",
-            "GRAPHQL_INTROSPECTION",
-            "PAYROLL_INCOME_TAX_RATE",
-        ] {
+        for name in ["JWT_SECRET", "LOGIN_MAX_FAILURES", "GRAPHQL_INTROSPECTION", "PAYROLL_INCOME_TAX_RATE"] {
             assert!(text.contains(name), "{name} missing from {text}");
         }
-        assert!(
-            !text.contains("short"),
-            "the secret itself must not be echoed: {text}"
-        );
+        assert!(!text.contains("short"), "the secret itself must not be echoed: {text}");
     }
 
     #[test]
     fn cors_origins_are_a_comma_separated_list() {
-        let s = settings(&[(
-            "CORS_ALLOWED_ORIGINS",
-            "https://a.example, https://b.example,",
-        )])
-        .unwrap();
-        assert_eq!(
-            s.cors_allowed_origins,
-            ["https://a.example", "https://b.example"]
-        );
+        let s = settings(&[("CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example,")]).unwrap();
+        assert_eq!(s.cors_allowed_origins, ["https://a.example", "https://b.example"]);
     }
 
     #[test]
@@ -375,10 +309,7 @@ mod tests {
         assert!(s.require_jwt_secret().is_err());
         let s = settings(&[("JWT_SECRET", &"k".repeat(32))]).unwrap();
         assert!(s.require_jwt_secret().is_ok());
-        assert!(
-            !format!("{s:?}").contains("kkkk"),
-            "Debug must not print the secret"
-        );
+        assert!(!format!("{s:?}").contains("kkkk"), "Debug must not print the secret");
     }
 
     #[test]

@@ -44,10 +44,7 @@ impl AppError {
     }
 
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::BadInput {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self::BadInput { field: field.into(), message: message.into() }
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
@@ -73,10 +70,7 @@ impl AppError {
     /// Prefixes the input path of a `BadInput`, e.g. `quantity` -> `input.lines[0].quantity`.
     pub fn within(self, prefix: &str) -> Self {
         match self {
-            Self::BadInput { field, message } => Self::BadInput {
-                field: format!("{prefix}.{field}"),
-                message,
-            },
+            Self::BadInput { field, message } => Self::BadInput { field: format!("{prefix}.{field}"), message },
             other => other,
         }
     }

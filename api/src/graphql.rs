@@ -1,23 +1,30 @@
 //! The schema: one `Query` and one `Mutation` merged from every domain, the request-scoped
 //! DataLoaders, and the limits async-graphql enforces itself (see `http::guard` for ours).
 
+use std::sync::{Arc, Mutex};
+
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, MergedObject, Request, Schema, SchemaBuilder};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
+use async_graphql::{
+    EmptySubscription, MergedObject, Request, Response, Schema, SchemaBuilder, ServerError, ServerResult, Value,
+};
 
 use crate::audit::graphql::AuditQueryRoot;
 use crate::auth::graphql::AuthMutation;
 use crate::authz::gate::Gate;
 use crate::config::{Introspection, Settings};
+use crate::finance::graphql::{FinanceMutation, FinanceQuery};
+use crate::finance::loaders::{AccountById, EntryById, InvoiceById, ItemById, LinesByEntry, LinesByInvoice};
 use crate::hr::loaders::{EmployeeById, UserByEmployee};
 use crate::org::graphql::{OrgMutation, OrgQuery};
 use crate::org::loaders::{DepartmentByCode, RolesByUser, UserById};
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
-pub struct Query(OrgQuery, AuditQueryRoot);
+pub struct Query(OrgQuery, FinanceQuery, AuditQueryRoot);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, OrgMutation);
+pub struct Mutation(AuthMutation, OrgMutation, FinanceMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -29,6 +36,9 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 pub fn build(state: AppState, settings: &Settings) -> AppSchema {
     let mut builder = builder()
         .data(state)
+        // The first extension wraps the others: the gate sees raw results, then nullable
+        // fields that failed become nulls.
+        .extension(NullOnError)
         .extension(Gate)
         .limit_complexity(settings.limits.complexity)
         .limit_directives(8);
@@ -51,9 +61,62 @@ pub fn sdl() -> String {
 pub fn add_request_data(request: Request, state: &AppState) -> Request {
     let db = || state.db.conn.clone();
     request
+        .data(FieldErrors::default())
         .data(DataLoader::new(DepartmentByCode(db()), tokio::spawn))
         .data(DataLoader::new(UserById(db()), tokio::spawn))
         .data(DataLoader::new(RolesByUser(db()), tokio::spawn))
         .data(DataLoader::new(EmployeeById(db()), tokio::spawn))
         .data(DataLoader::new(UserByEmployee(db()), tokio::spawn))
+        .data(DataLoader::new(AccountById(db()), tokio::spawn))
+        .data(DataLoader::new(EntryById(db()), tokio::spawn))
+        .data(DataLoader::new(InvoiceById(db()), tokio::spawn))
+        .data(DataLoader::new(ItemById(db()), tokio::spawn))
+        .data(DataLoader::new(LinesByEntry(db()), tokio::spawn))
+        .data(DataLoader::new(LinesByInvoice(db()), tokio::spawn))
+}
+
+/// Errors of nullable fields, set aside while the field itself resolves to `null`.
+#[derive(Default)]
+pub struct FieldErrors(Mutex<Vec<ServerError>>);
+
+impl FieldErrors {
+    /// Adds the set-aside errors to the response, in path order.
+    pub fn merge_into(&self, response: &mut Response) {
+        let mut errors = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        errors.sort_by(|a, b| format!("{:?}", a.path).cmp(&format!("{:?}", b.path)));
+        response.errors.extend(errors);
+    }
+}
+
+/// The GraphQL spec's field errors: a nullable field that fails is `null` in `data`, with its
+/// error in `errors` (async-graphql 7 drops the key instead, so a guarded `annualSalary` would
+/// vanish rather than read `null`).
+struct NullOnError;
+
+impl ExtensionFactory for NullOnError {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(NullOnError)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for NullOnError {
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let nullable = !info.return_type.ends_with('!');
+        match next.run(ctx, info).await {
+            Err(error) if nullable => match ctx.data_opt::<Arc<FieldErrors>>() {
+                Some(collected) => {
+                    collected.0.lock().unwrap_or_else(|e| e.into_inner()).push(error);
+                    Ok(Some(Value::Null))
+                }
+                None => Err(error),
+            },
+            other => other,
+        }
+    }
 }

@@ -37,6 +37,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod finance;
 pub mod graphql;
 pub mod hr;
 pub mod http;

@@ -29,20 +29,14 @@ pub struct ServeOptions {
 /// Connects and brings the schema up to date.
 pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database> {
     let db = Database::connect(&settings.database_url, settings.database_max_connections).await?;
-    Migrator::up(&db.conn, None)
-        .await
-        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Migrator::up(&db.conn, None).await.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     Ok(db)
 }
 
 impl Application {
     pub async fn build(mut settings: Settings, options: ServeOptions) -> anyhow::Result<Self> {
         if settings.jwt_secret.is_none() && options.demo {
-            let secret = format!(
-                "{}{}",
-                uuid::Uuid::new_v4().simple(),
-                uuid::Uuid::new_v4().simple()
-            );
+            let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
             tracing::warn!("JWT_SECRET is not set: this demo run signs tokens with a random key");
             settings.jwt_secret = Some(Secret::new(secret));
         }
@@ -53,12 +47,8 @@ impl Application {
         let state = AppState::new(settings.clone(), db, secret.expose()).await?;
         password::warm_up();
 
-        if let (Some(email), Some(pw)) = (
-            &settings.bootstrap_admin_email,
-            &settings.bootstrap_admin_password,
-        ) && bootstrap_admin(&state, email, pw.expose())
-            .await
-            .map_err(|e| anyhow::anyhow!("bootstrap admin: {e}"))?
+        if let (Some(email), Some(pw)) = (&settings.bootstrap_admin_email, &settings.bootstrap_admin_password)
+            && bootstrap_admin(&state, email, pw.expose()).await.map_err(|e| anyhow::anyhow!("bootstrap admin: {e}"))?
         {
             tracing::info!(email = %email, "created the bootstrap administrator");
         }
@@ -69,10 +59,8 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
-        let gateway = web::Data::new(Gateway {
-            schema: crate::graphql::build(state.clone(), &settings),
-            state: state.clone(),
-        });
+        let gateway =
+            web::Data::new(Gateway { schema: crate::graphql::build(state.clone(), &settings), state: state.clone() });
         let origins = settings.cors_allowed_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -84,11 +72,7 @@ impl Application {
         .shutdown_timeout(settings.shutdown_timeout_secs)
         .listen(listener)?
         .run();
-        Ok(Self {
-            port,
-            server,
-            state,
-        })
+        Ok(Self { port, server, state })
     }
 
     pub fn port(&self) -> u16 {

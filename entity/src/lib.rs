@@ -7,10 +7,21 @@
 //! - money, quantities and rates are scaled integers (see `api::kernel::money`), because
 //!   SeaORM reads `Decimal` from SQLite through `f64` and would silently lose digits.
 
+pub mod account;
 pub mod audit_event;
 pub mod audit_head;
+pub mod budget;
+pub mod counter;
 pub mod department;
 pub mod employee;
+pub mod inventory_item;
+pub mod invoice;
+pub mod invoice_line;
+pub mod journal_entry;
+pub mod journal_line;
+pub mod payment;
+pub mod purchase_request;
 pub mod refresh_token;
 pub mod role_assignment;
+pub mod stock_movement;
 pub mod user;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m0001_org;
 mod m0002_audit;
 mod m0003_hr;
+mod m0004_finance;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_org::Migration),
             Box::new(m0002_audit::Migration),
             Box::new(m0003_hr::Migration),
+            Box::new(m0004_finance::Migration),
         ]
     }
 }
@@ -26,11 +28,7 @@ pub(crate) mod cols {
 
     /// A text primary key holding a UUIDv7.
     pub fn id<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name)
-            .string_len(36)
-            .not_null()
-            .primary_key()
-            .to_owned()
+        ColumnDef::new(name).string_len(36).not_null().primary_key().to_owned()
     }
     /// A text reference to another table's id.
     pub fn ref_id<T: IntoIden>(name: T) -> ColumnDef {
@@ -49,16 +47,10 @@ pub(crate) mod cols {
         ColumnDef::new(name).string_len(64).not_null().to_owned()
     }
     pub fn timestamp<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name)
-            .timestamp_with_time_zone()
-            .not_null()
-            .to_owned()
+        ColumnDef::new(name).timestamp_with_time_zone().not_null().to_owned()
     }
     pub fn timestamp_null<T: IntoIden>(name: T) -> ColumnDef {
-        ColumnDef::new(name)
-            .timestamp_with_time_zone()
-            .null()
-            .to_owned()
+        ColumnDef::new(name).timestamp_with_time_zone().null().to_owned()
     }
     pub fn date<T: IntoIden>(name: T) -> ColumnDef {
         ColumnDef::new(name).date().not_null().to_owned()
@@ -87,10 +79,7 @@ pub(crate) mod cols {
         target: R,
         target_id: I,
     ) -> ForeignKeyCreateStatement {
-        ForeignKey::create()
-            .from(table, column)
-            .to(target, target_id)
-            .to_owned()
+        ForeignKey::create().from(table, column).to(target, target_id).to_owned()
     }
 
     pub fn index<T: IntoIden + Clone, C: IntoIden + Clone>(

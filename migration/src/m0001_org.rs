@@ -88,12 +88,7 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Users::Table)
                 .col(id(Users::Id))
-                .col(
-                    ColumnDef::new(Users::Email)
-                        .string_len(320)
-                        .not_null()
-                        .unique_key(),
-                )
+                .col(ColumnDef::new(Users::Email).string_len(320).not_null().unique_key())
                 .col(text(Users::PasswordHash))
                 .col(text(Users::DisplayName))
                 .col(boolean(Users::Active))
@@ -115,12 +110,7 @@ impl MigrationTrait for Migration {
                 .col(short(RoleAssignments::Role))
                 .col(short(RoleAssignments::Department))
                 .col(timestamp(RoleAssignments::CreatedAt))
-                .foreign_key(&mut fk(
-                    RoleAssignments::Table,
-                    RoleAssignments::UserId,
-                    Users::Table,
-                    Users::Id,
-                ))
+                .foreign_key(&mut fk(RoleAssignments::Table, RoleAssignments::UserId, Users::Table, Users::Id))
                 .to_owned(),
         )
         .await?;
@@ -128,11 +118,7 @@ impl MigrationTrait for Migration {
             index(
                 "ux_role_assignments_user_role_department",
                 RoleAssignments::Table,
-                &[
-                    RoleAssignments::UserId,
-                    RoleAssignments::Role,
-                    RoleAssignments::Department,
-                ],
+                &[RoleAssignments::UserId, RoleAssignments::Role, RoleAssignments::Department],
             )
             .unique()
             .to_owned(),
@@ -145,47 +131,22 @@ impl MigrationTrait for Migration {
                 .col(id(RefreshTokens::Id))
                 .col(ref_id(RefreshTokens::UserId))
                 .col(ref_id(RefreshTokens::FamilyId))
-                .col(
-                    ColumnDef::new(RefreshTokens::TokenHash)
-                        .string_len(64)
-                        .not_null()
-                        .unique_key(),
-                )
+                .col(ColumnDef::new(RefreshTokens::TokenHash).string_len(64).not_null().unique_key())
                 .col(timestamp(RefreshTokens::ExpiresAt))
                 .col(timestamp_null(RefreshTokens::UsedAt))
                 .col(timestamp_null(RefreshTokens::RevokedAt))
                 .col(timestamp(RefreshTokens::CreatedAt))
-                .foreign_key(&mut fk(
-                    RefreshTokens::Table,
-                    RefreshTokens::UserId,
-                    Users::Table,
-                    Users::Id,
-                ))
+                .foreign_key(&mut fk(RefreshTokens::Table, RefreshTokens::UserId, Users::Table, Users::Id))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "ix_refresh_tokens_family",
-            RefreshTokens::Table,
-            &[RefreshTokens::FamilyId],
-        ))
-        .await?;
-        m.create_index(index(
-            "ix_refresh_tokens_user",
-            RefreshTokens::Table,
-            &[RefreshTokens::UserId],
-        ))
-        .await?;
+        m.create_index(index("ix_refresh_tokens_family", RefreshTokens::Table, &[RefreshTokens::FamilyId])).await?;
+        m.create_index(index("ix_refresh_tokens_user", RefreshTokens::Table, &[RefreshTokens::UserId])).await?;
 
         m.create_table(
             Table::create()
                 .table(Counters::Table)
-                .col(
-                    ColumnDef::new(Counters::Name)
-                        .string_len(128)
-                        .not_null()
-                        .primary_key(),
-                )
+                .col(ColumnDef::new(Counters::Name).string_len(128).not_null().primary_key())
                 .col(big(Counters::Value))
                 .to_owned(),
         )

@@ -69,50 +69,20 @@ impl MigrationTrait for Migration {
         m.create_table(
             Table::create()
                 .table(AuditEvents::Table)
-                .col(
-                    ColumnDef::new(AuditEvents::Seq)
-                        .big_integer()
-                        .not_null()
-                        .primary_key(),
-                )
-                .col(
-                    ColumnDef::new(AuditEvents::Id)
-                        .string_len(36)
-                        .not_null()
-                        .unique_key(),
-                )
+                .col(ColumnDef::new(AuditEvents::Seq).big_integer().not_null().primary_key())
+                .col(ColumnDef::new(AuditEvents::Id).string_len(36).not_null().unique_key())
                 .col(timestamp(AuditEvents::OccurredAt))
                 .col(ref_id_null(AuditEvents::ActorId))
                 .col(text_null(AuditEvents::ActorEmail))
-                .col(
-                    ColumnDef::new(AuditEvents::Action)
-                        .string_len(128)
-                        .not_null(),
-                )
+                .col(ColumnDef::new(AuditEvents::Action).string_len(128).not_null())
                 .col(short(AuditEvents::EntityType))
                 .col(ColumnDef::new(AuditEvents::EntityId).string_len(64).null())
-                .col(
-                    ColumnDef::new(AuditEvents::Department)
-                        .string_len(64)
-                        .null(),
-                )
+                .col(ColumnDef::new(AuditEvents::Department).string_len(64).null())
                 .col(text_null(AuditEvents::Before))
                 .col(text_null(AuditEvents::After))
-                .col(
-                    ColumnDef::new(AuditEvents::Outcome)
-                        .string_len(16)
-                        .not_null(),
-                )
-                .col(
-                    ColumnDef::new(AuditEvents::RequestId)
-                        .string_len(128)
-                        .not_null(),
-                )
-                .col(
-                    ColumnDef::new(AuditEvents::PrevHash)
-                        .string_len(64)
-                        .not_null(),
-                )
+                .col(ColumnDef::new(AuditEvents::Outcome).string_len(16).not_null())
+                .col(ColumnDef::new(AuditEvents::RequestId).string_len(128).not_null())
+                .col(ColumnDef::new(AuditEvents::PrevHash).string_len(64).not_null())
                 .col(ColumnDef::new(AuditEvents::Hash).string_len(64).not_null())
                 .to_owned(),
         )
@@ -122,19 +92,13 @@ impl MigrationTrait for Migration {
             ("ix_audit_events_actor", AuditEvents::ActorId),
             ("ix_audit_events_occurred_at", AuditEvents::OccurredAt),
         ] {
-            m.create_index(index(name, AuditEvents::Table, &[column]))
-                .await?;
+            m.create_index(index(name, AuditEvents::Table, &[column])).await?;
         }
 
         m.create_table(
             Table::create()
                 .table(AuditHead::Table)
-                .col(
-                    ColumnDef::new(AuditHead::Id)
-                        .integer()
-                        .not_null()
-                        .primary_key(),
-                )
+                .col(ColumnDef::new(AuditHead::Id).integer().not_null().primary_key())
                 .col(big(AuditHead::Seq))
                 .col(ColumnDef::new(AuditHead::Hash).string_len(64).not_null())
                 .to_owned(),

@@ -40,20 +40,10 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table(Employees::Table)
                 .col(id(Employees::Id))
-                .col(
-                    ColumnDef::new(Employees::EmployeeNumber)
-                        .string_len(16)
-                        .not_null()
-                        .unique_key(),
-                )
+                .col(ColumnDef::new(Employees::EmployeeNumber).string_len(16).not_null().unique_key())
                 .col(text(Employees::FirstName))
                 .col(text(Employees::LastName))
-                .col(
-                    ColumnDef::new(Employees::Email)
-                        .string_len(320)
-                        .not_null()
-                        .unique_key(),
-                )
+                .col(ColumnDef::new(Employees::Email).string_len(320).not_null().unique_key())
                 .col(short(Employees::DepartmentCode))
                 .col(text(Employees::Position))
                 .col(ref_id_null(Employees::ManagerId))
@@ -72,21 +62,11 @@ impl MigrationTrait for Migration {
                         .to(Departments::Table, Departments::Code)
                         .to_owned(),
                 )
-                .foreign_key(&mut fk(
-                    Employees::Table,
-                    Employees::ManagerId,
-                    Employees::Table,
-                    Employees::Id,
-                ))
+                .foreign_key(&mut fk(Employees::Table, Employees::ManagerId, Employees::Table, Employees::Id))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "ix_employees_department",
-            Employees::Table,
-            &[Employees::DepartmentCode],
-        ))
-        .await?;
+        m.create_index(index("ix_employees_department", Employees::Table, &[Employees::DepartmentCode])).await?;
         // The self-service link users.employee_id -> employees.id is checked by the service:
         // SQLite cannot add a foreign key to an existing table. The unique index on
         // users.employee_id keeps the link one-to-one.

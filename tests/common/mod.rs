@@ -38,34 +38,20 @@ impl Drop for TestApp {
 
 /// Which engine this run tests: `TEST_DATABASE_URL` (PostgreSQL) or SQLite.
 pub fn postgres_server_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.trim().is_empty())
+    std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.trim().is_empty())
 }
 
 /// A fresh, empty database for one test.
 pub async fn fresh_database() -> (String, Option<std::path::PathBuf>) {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "trastienda_test_{}_{}",
-        uuid::Uuid::new_v4().simple(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    );
+    let name = format!("trastienda_test_{}_{}", uuid::Uuid::new_v4().simple(), COUNTER.fetch_add(1, Ordering::Relaxed));
     match postgres_server_url() {
         Some(server) => {
             use sea_orm::ConnectionTrait;
-            let admin = sea_orm::Database::connect(&server)
-                .await
-                .expect("TEST_DATABASE_URL must be reachable");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                .await
-                .expect("create test database");
+            let admin = sea_orm::Database::connect(&server).await.expect("TEST_DATABASE_URL must be reachable");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
             admin.close().await.ok();
-            let base = server
-                .rsplit_once('/')
-                .map(|(b, _)| b.to_string())
-                .unwrap_or(server.clone());
+            let base = server.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(server.clone());
             (format!("{base}/{name}"), None)
         }
         None => {
@@ -109,20 +95,27 @@ pub async fn spawn_on(
     sqlite_file: Option<std::path::PathBuf>,
     overrides: &[(&str, &str)],
 ) -> TestApp {
+    spawn_with_options(database_url, sqlite_file, overrides, ServeOptions::default()).await
+}
+
+/// A server started as `serve --demo` would start it, on a fresh database.
+pub async fn spawn_demo() -> TestApp {
+    let (database_url, sqlite_file) = fresh_database().await;
+    spawn_with_options(&database_url, sqlite_file, &[], ServeOptions { demo: true }).await
+}
+
+pub async fn spawn_with_options(
+    database_url: &str,
+    sqlite_file: Option<std::path::PathBuf>,
+    overrides: &[(&str, &str)],
+    options: ServeOptions,
+) -> TestApp {
     let settings = test_settings(database_url, overrides);
-    let app = Application::build(settings, ServeOptions::default())
-        .await
-        .expect("server starts");
+    let app = Application::build(settings, options).await.expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        database_url: database_url.to_string(),
-        state,
-        sqlite_file,
-    }
+    TestApp { address, client: reqwest::Client::new(), database_url: database_url.to_string(), state, sqlite_file }
 }
 
 /// A GraphQL response, with helpers to read it.
@@ -138,36 +131,19 @@ impl Gql {
     }
     /// The error codes, in order.
     pub fn codes(&self) -> Vec<String> {
-        self.errors()
-            .iter()
-            .map(|e| {
-                e["extensions"]["code"]
-                    .as_str()
-                    .unwrap_or("<none>")
-                    .to_string()
-            })
-            .collect()
+        self.errors().iter().map(|e| e["extensions"]["code"].as_str().unwrap_or("<none>").to_string()).collect()
     }
     /// Asserts there is no error and returns `data`.
     #[track_caller]
     pub fn ok(&self) -> &Value {
-        assert!(
-            self.0.get("errors").is_none_or(|e| e.is_null()),
-            "unexpected errors: {:#}",
-            self.0
-        );
+        assert!(self.0.get("errors").is_none_or(|e| e.is_null()), "unexpected errors: {:#}", self.0);
         self.data()
     }
     /// Asserts exactly one error with this code and returns it.
     #[track_caller]
     pub fn expect_code(&self, code: &str) -> Value {
         let errors = self.errors();
-        assert_eq!(
-            self.codes(),
-            vec![code.to_string()],
-            "response: {:#}",
-            self.0
-        );
+        assert_eq!(self.codes(), vec![code.to_string()], "response: {:#}", self.0);
         errors[0].clone()
     }
 }
@@ -186,19 +162,14 @@ impl TestApp {
     }
 
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Gql {
-        let res = self
-            .post_json(token, &json!({"query": query, "variables": variables}))
-            .await;
+        let res = self.post_json(token, &json!({"query": query, "variables": variables})).await;
         Gql(res.json().await.expect("a JSON response"))
     }
 
     /// Signs in and returns the access token.
     pub async fn login(&self, email: &str, password: &str) -> String {
         let res = self.login_payload(email, password).await;
-        res.ok()["login"]["accessToken"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        res.ok()["login"]["accessToken"].as_str().unwrap().to_string()
     }
 
     pub async fn login_payload(&self, email: &str, password: &str) -> Gql {
@@ -230,12 +201,7 @@ impl TestApp {
         self.create_user_linked(admin, email, None).await
     }
 
-    pub async fn create_user_linked(
-        &self,
-        admin: &str,
-        email: &str,
-        employee_id: Option<&str>,
-    ) -> String {
+    pub async fn create_user_linked(&self, admin: &str, email: &str, employee_id: Option<&str>) -> String {
         let res = self
             .gql(
                 Some(admin),
@@ -257,13 +223,7 @@ impl TestApp {
     }
 
     /// A new user holding `role` in `department`, signed in: (user id, access token).
-    pub async fn user_with_role(
-        &self,
-        admin: &str,
-        email: &str,
-        role: &str,
-        department: &str,
-    ) -> (String, String) {
+    pub async fn user_with_role(&self, admin: &str, email: &str, role: &str, department: &str) -> (String, String) {
         let id = self.create_user(admin, email).await;
         self.assign_role(admin, &id, role, department).await;
         (id.clone(), self.login(email, PASSWORD).await)
@@ -294,15 +254,7 @@ impl TestApp {
 
     /// The highest seq in the chain (0 when empty).
     pub async fn audit_head(&self, admin: &str) -> i64 {
-        let res = self
-            .gql(
-                Some(admin),
-                "{ verifyAuditChain { headSeq valid } }",
-                json!({}),
-            )
-            .await;
-        res.ok()["verifyAuditChain"]["headSeq"]
-            .as_i64()
-            .unwrap_or(0)
+        let res = self.gql(Some(admin), "{ verifyAuditChain { headSeq valid } }", json!({})).await;
+        res.ok()["verifyAuditChain"]["headSeq"].as_i64().unwrap_or(0)
     }
 }

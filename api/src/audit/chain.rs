@@ -8,8 +8,8 @@
 
 use entity::{audit_event, audit_head};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -70,8 +70,7 @@ pub fn hashed_object(e: &audit_event::Model) -> Value {
 }
 
 pub fn parse_json(text: Option<&str>) -> Value {
-    text.and_then(|t| serde_json::from_str(t).ok())
-        .unwrap_or(Value::Null)
+    text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or(Value::Null)
 }
 
 pub fn compute_hash(prev_hash: &str, object: &Value) -> String {
@@ -95,11 +94,7 @@ pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppRe
     let (mut seq, mut prev_hash) = (head.seq, head.hash.clone());
     for event in events {
         seq += 1;
-        let to_text = |v: Option<Value>| {
-            v.map(sanitize)
-                .filter(|v| !v.is_null())
-                .map(|v| v.to_string())
-        };
+        let to_text = |v: Option<Value>| v.map(sanitize).filter(|v| !v.is_null()).map(|v| v.to_string());
         let mut row = audit_event::Model {
             seq,
             id: ids::new_id(),
@@ -119,9 +114,7 @@ pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppRe
         };
         row.hash = compute_hash(&prev_hash, &hashed_object(&row));
         prev_hash = row.hash.clone();
-        audit_event::Entity::insert(row.into_active_model())
-            .exec_without_returning(txn)
-            .await?;
+        audit_event::Entity::insert(row.into_active_model()).exec_without_returning(txn).await?;
     }
     let mut head = head.into_active_model();
     head.seq = Set(seq);
@@ -162,8 +155,7 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> AppResult<ChainReport> {
         for event in batch {
             checked += 1;
             let recomputed = compute_hash(&event.prev_hash, &hashed_object(&event));
-            if event.seq != expected_seq || event.prev_hash != prev_hash || recomputed != event.hash
-            {
+            if event.seq != expected_seq || event.prev_hash != prev_hash || recomputed != event.hash {
                 broken = Some(expected_seq.min(event.seq));
                 break 'scan;
             }
@@ -179,11 +171,7 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> AppResult<ChainReport> {
         let head = audit_head::Entity::find_by_id(HEAD_ID).one(db).await?;
         let head_seq = head.as_ref().map(|h| h.seq).unwrap_or(0);
         let last_seq = last.as_ref().map(|(s, _)| *s).unwrap_or(0);
-        if head_seq != last_seq
-            || head
-                .as_ref()
-                .is_some_and(|h| h.seq > 0 && h.hash != prev_hash)
-        {
+        if head_seq != last_seq || head.as_ref().is_some_and(|h| h.seq > 0 && h.hash != prev_hash) {
             broken = Some(last_seq + 1);
         }
     }
@@ -204,9 +192,7 @@ mod tests {
         audit_event::Model {
             seq,
             id: "0190f1c2-0000-7000-8000-000000000000".into(),
-            occurred_at: chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00.123456Z")
-                .unwrap()
-                .into(),
+            occurred_at: chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00.123456Z").unwrap().into(),
             actor_id: None,
             actor_email: Some("ana@example.com".into()),
             action: "login".into(),
@@ -234,17 +220,10 @@ mod tests {
     #[test]
     fn the_hash_is_sha256_of_prev_hash_then_canonical_json() {
         let object = hashed_object(&event(1));
-        let expected = hex::encode(Sha256::digest(format!(
-            "{GENESIS_HASH}{}",
-            jcs::canonicalize(&object)
-        )));
+        let expected = hex::encode(Sha256::digest(format!("{GENESIS_HASH}{}", jcs::canonicalize(&object))));
         assert_eq!(compute_hash(GENESIS_HASH, &object), expected);
         assert_eq!(expected.len(), 64);
-        assert!(
-            expected
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        );
+        assert!(expected.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     }
 
     #[test]
@@ -253,9 +232,6 @@ mod tests {
         let mut other = event(1);
         other.after = Some(r#"{"total":"121.01","email":"ana@example.com"}"#.into());
         assert_ne!(base, compute_hash(GENESIS_HASH, &hashed_object(&other)));
-        assert_ne!(
-            base,
-            compute_hash(&"1".repeat(64), &hashed_object(&event(1)))
-        );
+        assert_ne!(base, compute_hash(&"1".repeat(64), &hashed_object(&event(1))));
     }
 }

@@ -40,11 +40,7 @@ impl AuditEvent {
             return Ok(None);
         };
         let loader = ctx.data_unchecked::<DataLoader<UserById>>();
-        Ok(loader
-            .load_one(id.clone())
-            .await
-            .map_err(crate::error::loader_error)?
-            .map(User::new))
+        Ok(loader.load_one(id.clone()).await.map_err(crate::error::loader_error)?.map(User::new))
     }
     async fn actor_id(&self) -> Option<ID> {
         self.0.actor_id.clone().map(ID)
@@ -67,23 +63,13 @@ impl AuditEvent {
         self.0.department.as_deref()
     }
     async fn before(&self) -> Option<Json<Value>> {
-        self.0
-            .before
-            .as_deref()
-            .map(|t| Json(chain::parse_json(Some(t))))
+        self.0.before.as_deref().map(|t| Json(chain::parse_json(Some(t))))
     }
     async fn after(&self) -> Option<Json<Value>> {
-        self.0
-            .after
-            .as_deref()
-            .map(|t| Json(chain::parse_json(Some(t))))
+        self.0.after.as_deref().map(|t| Json(chain::parse_json(Some(t))))
     }
     async fn outcome(&self) -> AuditOutcome {
-        if self.0.outcome == "DENIED" {
-            AuditOutcome::Denied
-        } else {
-            AuditOutcome::Success
-        }
+        if self.0.outcome == "DENIED" { AuditOutcome::Denied } else { AuditOutcome::Success }
     }
     async fn request_id(&self) -> &str {
         &self.0.request_id
@@ -153,13 +139,7 @@ impl AuditQueryRoot {
             entity_type: f.entity_type,
             entity_id: f.entity_id.map(|i| i.0),
             department: f.department,
-            outcome: f.outcome.map(|o| {
-                if o == AuditOutcome::Denied {
-                    "DENIED"
-                } else {
-                    "SUCCESS"
-                }
-            }),
+            outcome: f.outcome.map(|o| if o == AuditOutcome::Denied { "DENIED" } else { "SUCCESS" }),
             from: f.from.map(|d| d.0),
             to: f.to.map(|d| d.0),
         };
@@ -168,12 +148,7 @@ impl AuditQueryRoot {
     }
 
     /// Everything recorded about one entity, oldest first.
-    async fn audit_trail(
-        &self,
-        ctx: &Context<'_>,
-        entity_type: String,
-        entity_id: ID,
-    ) -> Result<Vec<AuditEvent>> {
+    async fn audit_trail(&self, ctx: &Context<'_>, entity_type: String, entity_id: ID) -> Result<Vec<AuditEvent>> {
         let events = service::trail(app_state(ctx), &entity_type, &entity_id).await?;
         Ok(events.into_iter().map(AuditEvent).collect())
     }

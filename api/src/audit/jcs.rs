@@ -61,10 +61,7 @@ mod tests {
     #[test]
     fn strings_are_escaped_like_ecmascript() {
         let v = json!("\u{8}\t\n\u{c}\r\"\\/\u{1f}\u{7f}é€😀");
-        assert_eq!(
-            canonicalize(&v),
-            "\"\\b\\t\\n\\f\\r\\\"\\\\/\\u001f\u{7f}é€😀\""
-        );
+        assert_eq!(canonicalize(&v), "\"\\b\\t\\n\\f\\r\\\"\\\\/\\u001f\u{7f}é€😀\"");
     }
 
     #[test]

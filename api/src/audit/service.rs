@@ -3,9 +3,7 @@
 use chrono::{DateTime, Utc};
 use entity::audit_event;
 use sea_orm::sea_query::Order;
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::chain::{self, ChainReport};
 use crate::error::AppResult;
@@ -57,11 +55,7 @@ impl AuditQuery {
 }
 
 /// Newest first, keyed by `seq`.
-pub async fn log(
-    state: &AppState,
-    filter: &AuditQuery,
-    page: &PageRequest,
-) -> AppResult<Page<audit_event::Model>> {
+pub async fn log(state: &AppState, filter: &AuditQuery, page: &PageRequest) -> AppResult<Page<audit_event::Model>> {
     let keyset = Keyset {
         column: audit_event::Column::Seq,
         order: Order::Desc,
@@ -72,11 +66,7 @@ pub async fn log(
 }
 
 /// Everything that happened to one entity, oldest first.
-pub async fn trail(
-    state: &AppState,
-    entity_type: &str,
-    entity_id: &str,
-) -> AppResult<Vec<audit_event::Model>> {
+pub async fn trail(state: &AppState, entity_type: &str, entity_id: &str) -> AppResult<Vec<audit_event::Model>> {
     Ok(audit_event::Entity::find()
         .filter(audit_event::Column::EntityType.eq(entity_type))
         .filter(audit_event::Column::EntityId.eq(entity_id))
@@ -101,9 +91,5 @@ pub async fn export_batch<C: ConnectionTrait>(
     if let Some(to) = to_seq {
         query = query.filter(audit_event::Column::Seq.lte(to));
     }
-    Ok(query
-        .order_by_asc(audit_event::Column::Seq)
-        .limit(batch)
-        .all(db)
-        .await?)
+    Ok(query.order_by_asc(audit_event::Column::Seq).limit(batch).all(db).await?)
 }

@@ -17,11 +17,7 @@ pub trait Audited {
 /// Keeps the last four characters: `ES12345678Z` -> `****678Z`.
 pub fn mask(value: &str) -> String {
     let chars: Vec<char> = value.chars().collect();
-    let keep = if chars.len() > 4 {
-        &chars[chars.len() - 4..]
-    } else {
-        &[][..]
-    };
+    let keep = if chars.len() > 4 { &chars[chars.len() - 4..] } else { &[][..] };
     format!("****{}", keep.iter().collect::<String>())
 }
 
@@ -33,8 +29,7 @@ pub fn sanitize(value: Value) -> Value {
             let mut clean = Map::new();
             for (key, v) in members {
                 let lower = key.to_ascii_lowercase();
-                if lower.contains("password") || lower.contains("token") || lower.contains("secret")
-                {
+                if lower.contains("password") || lower.contains("token") || lower.contains("secret") {
                     continue;
                 }
                 let v = match (lower.as_str(), &v) {

@@ -24,10 +24,7 @@ impl From<Session> for AuthPayload {
             refresh_token: s.refresh_token,
             token_type: "Bearer".into(),
             expires_in: i32::try_from(s.expires_in).unwrap_or(i32::MAX),
-            user: User {
-                model: s.user,
-                viewer_is_self: true,
-            },
+            user: User { model: s.user, viewer_is_self: true },
         }
     }
 }
@@ -44,32 +41,16 @@ impl AuthMutation {
         email: String,
         #[graphql(secret)] password: String,
     ) -> Result<AuthPayload> {
-        Ok(
-            service::login(app_state(ctx), request_ctx(ctx), &email, password)
-                .await?
-                .into(),
-        )
+        Ok(service::login(app_state(ctx), request_ctx(ctx), &email, password).await?.into())
     }
 
     /// Exchanges a refresh token for a new pair; the old one is retired. Reuse revokes its family.
-    async fn refresh_token(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(secret)] refresh_token: String,
-    ) -> Result<AuthPayload> {
-        Ok(
-            service::refresh(app_state(ctx), request_ctx(ctx), &refresh_token)
-                .await?
-                .into(),
-        )
+    async fn refresh_token(&self, ctx: &Context<'_>, #[graphql(secret)] refresh_token: String) -> Result<AuthPayload> {
+        Ok(service::refresh(app_state(ctx), request_ctx(ctx), &refresh_token).await?.into())
     }
 
     /// Revokes a refresh token of the caller's; false when there was nothing to revoke.
-    async fn logout(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(secret)] refresh_token: String,
-    ) -> Result<bool> {
+    async fn logout(&self, ctx: &Context<'_>, #[graphql(secret)] refresh_token: String) -> Result<bool> {
         Ok(service::logout(app_state(ctx), request_ctx(ctx), &refresh_token).await?)
     }
 
@@ -80,12 +61,6 @@ impl AuthMutation {
         #[graphql(secret)] current_password: String,
         #[graphql(secret)] new_password: String,
     ) -> Result<bool> {
-        Ok(service::change_password(
-            app_state(ctx),
-            request_ctx(ctx),
-            current_password,
-            new_password,
-        )
-        .await?)
+        Ok(service::change_password(app_state(ctx), request_ctx(ctx), current_password, new_password).await?)
     }
 }

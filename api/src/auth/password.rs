@@ -2,9 +2,7 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::{AppError, AppResult};
@@ -26,16 +24,10 @@ fn hasher() -> Argon2<'static> {
 pub fn check_policy(field: &str, password: &str) -> AppResult<()> {
     // A byte bound first: counting the characters of a megabyte is itself work.
     if password.len() > MAX_CHARS * 4 || password.chars().count() > MAX_CHARS {
-        return Err(AppError::bad_input(
-            field,
-            format!("{field} must be at most {MAX_CHARS} characters"),
-        ));
+        return Err(AppError::bad_input(field, format!("{field} must be at most {MAX_CHARS} characters")));
     }
     if password.chars().count() < MIN_CHARS {
-        return Err(AppError::bad_input(
-            field,
-            format!("{field} must be at least {MIN_CHARS} characters"),
-        ));
+        return Err(AppError::bad_input(field, format!("{field} must be at least {MIN_CHARS} characters")));
     }
     Ok(())
 }
@@ -44,9 +36,7 @@ pub fn check_policy(field: &str, password: &str) -> AppResult<()> {
 pub async fn hash(password: String) -> AppResult<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        hasher()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
+        hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
     })
     .await
     .map_err(AppError::internal)?
@@ -64,9 +54,7 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         let Ok(parsed) = PasswordHash::new(target) else {
             return false;
         };
-        let ok = hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let ok = hasher().verify_password(password.as_bytes(), &parsed).is_ok();
         ok && stored.is_some()
     })
     .await
@@ -79,10 +67,7 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| {
         let salt = SaltString::generate(&mut OsRng);
         let secret = uuid::Uuid::new_v4().to_string();
-        hasher()
-            .hash_password(secret.as_bytes(), &salt)
-            .expect("argon2 hashes")
-            .to_string()
+        hasher().hash_password(secret.as_bytes(), &salt).expect("argon2 hashes").to_string()
     })
 }
 
@@ -117,9 +102,6 @@ mod tests {
         let huge = "a".repeat(1024 * 1024);
         let started = std::time::Instant::now();
         assert!(check_policy("password", &huge).is_err());
-        assert!(
-            started.elapsed().as_millis() < 50,
-            "refused before any real work"
-        );
+        assert!(started.elapsed().as_millis() < 50, "refused before any real work");
     }
 }

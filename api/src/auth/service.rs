@@ -5,8 +5,7 @@ use chrono::Duration;
 use entity::{refresh_token, role_assignment, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
 };
 use serde_json::json;
 
@@ -29,43 +28,23 @@ pub struct Session {
 /// Longest email we look up or record; anything longer cannot be a user's.
 const MAX_EMAIL_LEN: usize = 320;
 
-pub async fn login(
-    state: &AppState,
-    rc: &RequestCtx,
-    email: &str,
-    password: String,
-) -> AppResult<Session> {
+pub async fn login(state: &AppState, rc: &RequestCtx, email: &str, password: String) -> AppResult<Session> {
     if !state.login_throttle.try_acquire(rc.client_ip) {
         return Err(AppError::TooManyRequests);
     }
-    let tried: String = email
-        .trim()
-        .chars()
-        .take(MAX_EMAIL_LEN)
-        .collect::<String>()
-        .to_lowercase();
-    let found = user::Entity::find()
-        .filter(user::Column::Email.eq(&tried))
-        .one(&state.db.conn)
-        .await?;
+    let tried: String = email.trim().chars().take(MAX_EMAIL_LEN).collect::<String>().to_lowercase();
+    let found = user::Entity::find().filter(user::Column::Email.eq(&tried)).one(&state.db.conn).await?;
     // Always verify, against a dummy hash when there is no user: every failure costs the same.
-    let verified =
-        password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await;
+    let verified = password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await;
 
     let mut uow = UnitOfWork::begin(&state.db, rc, "login").await?;
     // Re-read inside the write transaction: the failure count must not race.
     let user = match &found {
-        Some(u) => {
-            user::Entity::find_by_id(u.id.clone())
-                .one(uow.conn())
-                .await?
-        }
+        Some(u) => user::Entity::find_by_id(u.id.clone()).one(uow.conn()).await?,
         None => None,
     };
     let now = time::now();
-    let locked = user
-        .as_ref()
-        .is_some_and(|u| u.locked_until.is_some_and(|until| until > now));
+    let locked = user.as_ref().is_some_and(|u| u.locked_until.is_some_and(|until| until > now));
     match user {
         Some(user) if verified && user.active && !locked => {
             let mut active = user.clone().into_active_model();
@@ -73,22 +52,11 @@ pub async fn login(
             active.locked_until = Set(None);
             let user = active.update(uow.conn()).await?;
             let family = ids::new_id();
-            let refresh = issue_refresh_token(
-                uow.conn(),
-                &user.id,
-                &family,
-                state.settings.refresh_token_ttl_secs,
-            )
-            .await?;
+            let refresh =
+                issue_refresh_token(uow.conn(), &user.id, &family, state.settings.refresh_token_ttl_secs).await?;
             uow.set_actor(Some(user.id.clone()), Some(user.email.clone()));
             let roles = roles_of(uow.conn(), &user.id).await?;
-            uow.record(Change::touched(
-                &UserRecord {
-                    user: &user,
-                    roles: &roles,
-                },
-                json!({"session": "opened"}),
-            ));
+            uow.record(Change::touched(&UserRecord { user: &user, roles: &roles }, json!({"session": "opened"})));
             uow.commit().await?;
             Ok(session(state, user, refresh))
         }
@@ -105,12 +73,7 @@ pub async fn login(
 }
 
 /// One more consecutive failure; the one that reaches the limit locks the account.
-async fn count_failure(
-    uow: &UnitOfWork,
-    user: &user::Model,
-    locked: bool,
-    state: &AppState,
-) -> AppResult<()> {
+async fn count_failure(uow: &UnitOfWork, user: &user::Model, locked: bool, state: &AppState) -> AppResult<()> {
     if locked {
         return Ok(()); // a lock is not extended by attempts made during it
     }
@@ -118,9 +81,7 @@ async fn count_failure(
     let mut active = user.clone().into_active_model();
     if failures >= state.settings.login_max_failures {
         active.failed_logins = Set(0);
-        active.locked_until = Set(Some(
-            time::now() + Duration::seconds(state.settings.login_lockout_secs),
-        ));
+        active.locked_until = Set(Some(time::now() + Duration::seconds(state.settings.login_lockout_secs)));
     } else {
         active.failed_logins = Set(failures);
     }
@@ -134,18 +95,14 @@ pub async fn refresh(state: &AppState, rc: &RequestCtx, presented: &str) -> AppR
     }
     let hash = tokens::hash_refresh_token(presented);
     let mut uow = UnitOfWork::begin(&state.db, rc, "refreshToken").await?;
-    let Some(token) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(&hash))
-        .one(uow.conn())
-        .await?
+    let Some(token) =
+        refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(&hash)).one(uow.conn()).await?
     else {
         uow.rollback().await?;
         return Err(AppError::Unauthenticated);
     };
-    let user = user::Entity::find_by_id(token.user_id.clone())
-        .one(uow.conn())
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let user =
+        user::Entity::find_by_id(token.user_id.clone()).one(uow.conn()).await?.ok_or(AppError::Unauthenticated)?;
     uow.set_actor(Some(user.id.clone()), Some(user.email.clone()));
     let now = time::now();
 
@@ -175,21 +132,10 @@ pub async fn refresh(state: &AppState, rc: &RequestCtx, presented: &str) -> AppR
         uow.rollback().await?;
         return Err(AppError::Unauthenticated);
     }
-    let refresh = issue_refresh_token(
-        uow.conn(),
-        &user.id,
-        &token.family_id,
-        state.settings.refresh_token_ttl_secs,
-    )
-    .await?;
+    let refresh =
+        issue_refresh_token(uow.conn(), &user.id, &token.family_id, state.settings.refresh_token_ttl_secs).await?;
     let roles = roles_of(uow.conn(), &user.id).await?;
-    uow.record(Change::touched(
-        &UserRecord {
-            user: &user,
-            roles: &roles,
-        },
-        json!({"session": "refreshed"}),
-    ));
+    uow.record(Change::touched(&UserRecord { user: &user, roles: &roles }, json!({"session": "refreshed"})));
     uow.commit().await?;
     Ok(session(state, user, refresh))
 }
@@ -214,31 +160,17 @@ pub async fn logout(state: &AppState, rc: &RequestCtx, presented: &str) -> AppRe
     }
     let user = crate::org::service::find_user(uow.conn(), &principal.user_id).await?;
     let roles = roles_of(uow.conn(), &user.id).await?;
-    uow.record(Change::touched(
-        &UserRecord {
-            user: &user,
-            roles: &roles,
-        },
-        json!({"session": "closed"}),
-    ));
+    uow.record(Change::touched(&UserRecord { user: &user, roles: &roles }, json!({"session": "closed"})));
     uow.commit().await?;
     Ok(true)
 }
 
-pub async fn change_password(
-    state: &AppState,
-    rc: &RequestCtx,
-    current: String,
-    new: String,
-) -> AppResult<bool> {
+pub async fn change_password(state: &AppState, rc: &RequestCtx, current: String, new: String) -> AppResult<bool> {
     let principal = rc.principal()?;
     password::check_policy("newPassword", &new)?;
     let user = crate::org::service::find_user(&state.db.conn, &principal.user_id).await?;
     if !password::verify(current, Some(user.password_hash.clone())).await {
-        return Err(AppError::bad_input(
-            "currentPassword",
-            "the current password is not correct",
-        ));
+        return Err(AppError::bad_input("currentPassword", "the current password is not correct"));
     }
     let new_hash = password::hash(new).await?;
 
@@ -251,13 +183,7 @@ pub async fn change_password(
     let updated = bump_token_version(uow.conn(), &updated).await?;
     revoke_refresh_tokens(uow.conn(), &user.id).await?;
     let roles = roles_of(uow.conn(), &user.id).await?;
-    uow.record(Change::touched(
-        &UserRecord {
-            user: &updated,
-            roles: &roles,
-        },
-        json!({"password": "changed"}),
-    ));
+    uow.record(Change::touched(&UserRecord { user: &updated, roles: &roles }, json!({"password": "changed"})));
     uow.commit().await?;
     Ok(true)
 }
@@ -309,10 +235,7 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<A
     if !ids::plausible(&claims.sub) {
         return Ok(Auth::Invalid);
     }
-    let Some(user) = user::Entity::find_by_id(claims.sub)
-        .one(&state.db.conn)
-        .await?
-    else {
+    let Some(user) = user::Entity::find_by_id(claims.sub).one(&state.db.conn).await? else {
         return Ok(Auth::Invalid);
     };
     if !user.active || user.token_version != claims.ver {
@@ -323,31 +246,16 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<A
         .all(&state.db.conn)
         .await?
         .into_iter()
-        .filter_map(|a| {
-            Role::parse(&a.role).map(|role| Assignment {
-                role,
-                department: a.department,
-            })
-        })
+        .filter_map(|a| Role::parse(&a.role).map(|role| Assignment { role, department: a.department }))
         .collect();
-    Ok(Auth::User(Principal {
-        user_id: user.id,
-        email: user.email,
-        employee_id: user.employee_id,
-        assignments,
-    }))
+    Ok(Auth::User(Principal { user_id: user.id, email: user.email, employee_id: user.employee_id, assignments }))
 }
 
 /// Creates `BOOTSTRAP_ADMIN_EMAIL` with ADMIN on `*` if no user has that email yet.
 pub async fn bootstrap_admin(state: &AppState, email: &str, password: &str) -> AppResult<bool> {
     let email = crate::kernel::validate::email("BOOTSTRAP_ADMIN_EMAIL", email)?;
     password::check_policy("BOOTSTRAP_ADMIN_PASSWORD", password)?;
-    if user::Entity::find()
-        .filter(user::Column::Email.eq(&email))
-        .one(&state.db.conn)
-        .await?
-        .is_some()
-    {
+    if user::Entity::find().filter(user::Column::Email.eq(&email)).one(&state.db.conn).await?.is_some() {
         return Ok(false);
     }
     let hash = password::hash(password.to_string()).await?;

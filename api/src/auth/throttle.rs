@@ -17,10 +17,7 @@ pub struct LoginThrottle {
 impl LoginThrottle {
     /// `per_minute` 0 disables the limit.
     pub fn new(per_minute: u32) -> Self {
-        Self {
-            per_minute,
-            attempts: Mutex::new(HashMap::new()),
-        }
+        Self { per_minute, attempts: Mutex::new(HashMap::new()) }
     }
 
     /// Counts an attempt from `client`; `false` when it is over the limit (not counted then).
@@ -37,10 +34,7 @@ impl LoginThrottle {
             attempts.retain(|_, seen| seen.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
         }
         let seen = attempts.entry(client).or_default();
-        while seen
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= WINDOW)
-        {
+        while seen.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
             seen.pop_front();
         }
         if seen.len() >= self.per_minute as usize {
@@ -64,10 +58,7 @@ mod tests {
             assert!(throttle.try_acquire_at(ip, start));
         }
         assert!(!throttle.try_acquire_at(ip, start + Duration::from_secs(30)));
-        assert!(
-            throttle.try_acquire_at(Some("10.0.0.2".parse().unwrap()), start),
-            "other clients unaffected"
-        );
+        assert!(throttle.try_acquire_at(Some("10.0.0.2".parse().unwrap()), start), "other clients unaffected");
         assert!(throttle.try_acquire_at(ip, start + Duration::from_secs(61)));
     }
 

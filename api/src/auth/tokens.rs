@@ -76,8 +76,7 @@ impl TokenKeys {
             return None;
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        let issued_in_future =
-            data.claims.iat > chrono::Utc::now().timestamp() + LEEWAY_SECS as i64;
+        let issued_in_future = data.claims.iat > chrono::Utc::now().timestamp() + LEEWAY_SECS as i64;
         (data.header.alg == Algorithm::HS256 && !issued_in_future).then_some(data.claims)
     }
 }
@@ -106,12 +105,7 @@ mod tests {
     }
 
     fn sign(claims: &serde_json::Value, alg: Algorithm, secret: &str) -> String {
-        jsonwebtoken::encode(
-            &Header::new(alg),
-            claims,
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .unwrap()
+        jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
     }
 
     fn claims(overrides: &[(&str, serde_json::Value)]) -> serde_json::Value {
@@ -150,81 +144,18 @@ mod tests {
         let keys = keys();
         let secret = "s".repeat(32);
         let now = chrono::Utc::now().timestamp();
-        assert!(
-            keys.verify(&sign(&claims(&[]), Algorithm::HS256, &secret))
-                .is_some(),
-            "baseline"
-        );
+        assert!(keys.verify(&sign(&claims(&[]), Algorithm::HS256, &secret)).is_some(), "baseline");
         let cases = [
-            (
-                "wrong key",
-                sign(&claims(&[]), Algorithm::HS256, &"x".repeat(32)),
-            ),
+            ("wrong key", sign(&claims(&[]), Algorithm::HS256, &"x".repeat(32))),
             ("HS512", sign(&claims(&[]), Algorithm::HS512, &secret)),
-            (
-                "expired",
-                sign(
-                    &claims(&[("exp", (now - 120).into())]),
-                    Algorithm::HS256,
-                    &secret,
-                ),
-            ),
-            (
-                "not yet valid",
-                sign(
-                    &claims(&[("nbf", (now + 600).into())]),
-                    Algorithm::HS256,
-                    &secret,
-                ),
-            ),
-            (
-                "wrong audience",
-                sign(
-                    &claims(&[("aud", "other".into())]),
-                    Algorithm::HS256,
-                    &secret,
-                ),
-            ),
-            (
-                "wrong issuer",
-                sign(
-                    &claims(&[("iss", "other".into())]),
-                    Algorithm::HS256,
-                    &secret,
-                ),
-            ),
-            (
-                "no jti",
-                sign(
-                    &claims(&[("jti", serde_json::Value::Null)]),
-                    Algorithm::HS256,
-                    &secret,
-                ),
-            ),
-            (
-                "no ver",
-                sign(
-                    &claims(&[("ver", serde_json::Value::Null)]),
-                    Algorithm::HS256,
-                    &secret,
-                ),
-            ),
-            (
-                "no nbf",
-                sign(
-                    &claims(&[("nbf", serde_json::Value::Null)]),
-                    Algorithm::HS256,
-                    &secret,
-                ),
-            ),
-            (
-                "issued in the future",
-                sign(
-                    &claims(&[("iat", (now + 600).into())]),
-                    Algorithm::HS256,
-                    &secret,
-                ),
-            ),
+            ("expired", sign(&claims(&[("exp", (now - 120).into())]), Algorithm::HS256, &secret)),
+            ("not yet valid", sign(&claims(&[("nbf", (now + 600).into())]), Algorithm::HS256, &secret)),
+            ("wrong audience", sign(&claims(&[("aud", "other".into())]), Algorithm::HS256, &secret)),
+            ("wrong issuer", sign(&claims(&[("iss", "other".into())]), Algorithm::HS256, &secret)),
+            ("no jti", sign(&claims(&[("jti", serde_json::Value::Null)]), Algorithm::HS256, &secret)),
+            ("no ver", sign(&claims(&[("ver", serde_json::Value::Null)]), Algorithm::HS256, &secret)),
+            ("no nbf", sign(&claims(&[("nbf", serde_json::Value::Null)]), Algorithm::HS256, &secret)),
+            ("issued in the future", sign(&claims(&[("iat", (now + 600).into())]), Algorithm::HS256, &secret)),
         ];
         for (name, token) in cases {
             assert!(keys.verify(&token).is_none(), "{name} was accepted");
@@ -237,16 +168,10 @@ mod tests {
         let token = keys.issue("user-1", 0);
         let parts: Vec<&str> = token.split('.').collect();
         let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-        assert!(
-            keys.verify(&format!("{none_header}.{}.", parts[1]))
-                .is_none()
-        );
+        assert!(keys.verify(&format!("{none_header}.{}.", parts[1])).is_none());
         let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
         let tampered = URL_SAFE_NO_PAD.encode(payload.replace("user-1", "user-2"));
-        assert!(
-            keys.verify(&format!("{}.{tampered}.{}", parts[0], parts[2]))
-                .is_none()
-        );
+        assert!(keys.verify(&format!("{}.{tampered}.{}", parts[0], parts[2])).is_none());
     }
 
     #[test]

@@ -8,9 +8,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
-};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
 use async_graphql::{PathSegment, ServerError, ServerResult, Value, Variables};
 
 use super::catalog::{Rule, mutation_rule, query_rule};
@@ -46,23 +44,17 @@ impl Extension for GateExtension {
         if !is_root || !(is_mutation || info.parent_type == "Query") {
             return next.run(ctx, info).await;
         }
-        let (Some(state), Some(rc)) = (ctx.data_opt::<AppState>(), ctx.data_opt::<RequestCtx>())
-        else {
+        let (Some(state), Some(rc)) = (ctx.data_opt::<AppState>(), ctx.data_opt::<RequestCtx>()) else {
             return Err(ServerError::new("request context missing", None));
         };
-        let rule = if is_mutation {
-            mutation_rule(info.name)
-        } else {
-            query_rule(info.name)
-        };
+        let rule = if is_mutation { mutation_rule(info.name) } else { query_rule(info.name) };
         let result = match admit(state, rc, rule) {
             Ok(()) => next.run(ctx, info.clone_info()).await,
             Err(err) => Err(server_error(err, &info)),
         };
         if is_mutation
             && let Err(err) = &result
-            && err.extensions.as_ref().and_then(|e| e.get("code"))
-                == Some(&Value::from(code::FORBIDDEN))
+            && err.extensions.as_ref().and_then(|e| e.get("code")) == Some(&Value::from(code::FORBIDDEN))
         {
             let event = denied_event(rc, ctx.data_opt::<RequestVariables>(), &info);
             if let Err(record_err) = record_refusal(&state.db, event).await {
@@ -79,10 +71,7 @@ fn admit(state: &AppState, rc: &RequestCtx, rule: Option<Rule>) -> Result<(), Ap
         Some(Rule::SignedIn) => rc.principal().map(|_| ()),
         Some(Rule::AnyOf(perms)) => {
             let principal = rc.principal()?;
-            if perms
-                .iter()
-                .any(|p| state.authz.allows_somewhere(principal, *p))
-            {
+            if perms.iter().any(|p| state.authz.allows_somewhere(principal, *p)) {
                 Ok(())
             } else {
                 Err(AppError::forbidden())
@@ -100,23 +89,15 @@ fn server_error(err: AppError, info: &ResolveInfo<'_>) -> ServerError {
     let gql: async_graphql::Error = err.into();
     let mut server_error = ServerError::new(gql.message, None);
     server_error.extensions = gql.extensions;
-    server_error.path = vec![PathSegment::Field(
-        info.alias.unwrap_or(info.name).to_string(),
-    )];
+    server_error.path = vec![PathSegment::Field(info.alias.unwrap_or(info.name).to_string())];
     server_error
 }
 
 /// The refused mutation's name, the type it returns, and its `id` and department arguments.
-fn denied_event(
-    rc: &RequestCtx,
-    variables: Option<&RequestVariables>,
-    info: &ResolveInfo<'_>,
-) -> NewEvent {
+fn denied_event(rc: &RequestCtx, variables: Option<&RequestVariables>, info: &ResolveInfo<'_>) -> NewEvent {
     let argument = |name: &str| -> Option<Value> {
         let value = info.field.get_argument(name)?.node.clone();
-        value
-            .into_const_with(|var| variables.and_then(|v| v.0.get(&var).cloned()).ok_or(()))
-            .ok()
+        value.into_const_with(|var| variables.and_then(|v| v.0.get(&var).cloned()).ok_or(())).ok()
     };
     let as_string = |v: Option<Value>| match v {
         Some(Value::String(s)) => Some(s),
@@ -131,10 +112,7 @@ fn denied_event(
         actor_id: principal.map(|p| p.user_id.clone()),
         actor_email: principal.map(|p| p.email.clone()),
         action: info.name.to_string(),
-        entity_type: info
-            .return_type
-            .trim_matches(|c| c == '!' || c == '[' || c == ']')
-            .to_string(),
+        entity_type: info.return_type.trim_matches(|c| c == '!' || c == '[' || c == ']').to_string(),
         entity_id: as_string(argument("id")).map(|id| id.chars().take(64).collect()),
         department: department.map(|d| d.chars().take(64).collect()),
         before: None,

@@ -8,6 +8,7 @@ use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition};
 
 use super::Role;
+use crate::error::{AppError, AppResult};
 use crate::kernel::Principal;
 
 /// The shipped policy, compiled into the binary so that a deployment cannot drift from it.
@@ -166,10 +167,14 @@ impl Scope {
         }
     }
 
+    /// A record of `department` is `NOT_FOUND` to a caller whose scope does not reach it.
+    pub fn reveal(&self, department: &str) -> AppResult<()> {
+        if self.contains(department) { Ok(()) } else { Err(AppError::NotFound) }
+    }
+
     /// Narrows the scope to one department, if it is inside it.
     pub fn restrict_to(&self, department: &str) -> Option<Scope> {
-        self.contains(department)
-            .then(|| Scope::Only(BTreeSet::from([department.to_string()])))
+        self.contains(department).then(|| Scope::Only(BTreeSet::from([department.to_string()])))
     }
 
     /// The scope as a SQL condition on a department-code column, so lists are scoped in the query.
@@ -201,21 +206,13 @@ impl Authorizer {
     pub async fn load() -> anyhow::Result<Self> {
         let model = DefaultModel::from_str(MODEL).await?;
         let enforcer = Enforcer::new(model, StringAdapter::new(POLICY)).await?;
-        Ok(Self {
-            enforcer,
-            memo: RwLock::new(HashMap::new()),
-        })
+        Ok(Self { enforcer, memo: RwLock::new(HashMap::new()) })
     }
 
     /// Does a role held in `held` allow `perm` on a record of `department`?
     pub fn role_allows(&self, role: Role, held: &str, department: &str, perm: Perm) -> bool {
         let key = (role, held.to_string(), department.to_string(), perm);
-        if let Some(hit) = self
-            .memo
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
+        if let Some(hit) = self.memo.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return *hit;
         }
         let decision = self
@@ -237,15 +234,8 @@ impl Authorizer {
     /// May the principal do `perm` on a record of `department`?
     pub fn allows(&self, principal: &Principal, perm: Perm, department: &str) -> bool {
         // Organisation-wide rights are never a department's: ask about "*" whatever the record.
-        let department = if perm.is_organisation_wide() {
-            ALL_DEPARTMENTS
-        } else {
-            department
-        };
-        principal
-            .assignments
-            .iter()
-            .any(|a| self.role_allows(a.role, &a.department, department, perm))
+        let department = if perm.is_organisation_wide() { ALL_DEPARTMENTS } else { department };
+        principal.assignments.iter().any(|a| self.role_allows(a.role, &a.department, department, perm))
     }
 
     /// May the principal do an organisation-wide `perm` (users, departments, audit)?
@@ -256,24 +246,32 @@ impl Authorizer {
     /// In which departments may the principal do `perm`?
     pub fn scope(&self, principal: &Principal, perm: Perm) -> Scope {
         if perm.is_organisation_wide() {
-            return if self.allows_everywhere(principal, perm) {
+            return if self.allows_everywhere(principal, perm) { Scope::All } else { Scope::none() };
+        }
+        principal.assignments.iter().fold(Scope::none(), |scope, a| {
+            if !self.role_allows(a.role, &a.department, &a.department, perm) {
+                scope
+            } else if a.department == ALL_DEPARTMENTS {
                 Scope::All
             } else {
-                Scope::none()
-            };
+                scope.union(Scope::Only(BTreeSet::from([a.department.clone()])))
+            }
+        })
+    }
+
+    /// `FORBIDDEN` unless the principal may do `perm` in `department` (e.g. a create naming it).
+    pub fn require(&self, principal: &Principal, perm: Perm, department: &str) -> AppResult<()> {
+        if self.allows(principal, perm, department) { Ok(()) } else { Err(AppError::forbidden()) }
+    }
+
+    /// The scope of a list, narrowed to the `department` filter when one is given; a filter
+    /// naming a department outside the scope is `FORBIDDEN` (CONTRACT.md §4).
+    pub fn list_scope(&self, principal: &Principal, perm: Perm, department: Option<&str>) -> AppResult<Scope> {
+        let scope = self.scope(principal, perm);
+        match department {
+            None => Ok(scope),
+            Some(d) => scope.restrict_to(d).ok_or_else(AppError::forbidden),
         }
-        principal
-            .assignments
-            .iter()
-            .fold(Scope::none(), |scope, a| {
-                if !self.role_allows(a.role, &a.department, &a.department, perm) {
-                    scope
-                } else if a.department == ALL_DEPARTMENTS {
-                    Scope::All
-                } else {
-                    scope.union(Scope::Only(BTreeSet::from([a.department.clone()])))
-                }
-            })
     }
 
     /// Does the principal hold `perm` in at least one department? (The root-field gate.)
@@ -295,10 +293,7 @@ mod tests {
             employee_id: None,
             assignments: assignments
                 .iter()
-                .map(|(role, d)| Assignment {
-                    role: *role,
-                    department: d.to_string(),
-                })
+                .map(|(role, d)| Assignment { role: *role, department: d.to_string() })
                 .collect(),
         }
     }
@@ -353,19 +348,13 @@ mod tests {
         let set = |perms: &[Perm]| perms.iter().copied().collect::<HashSet<_>>();
         match role {
             Role::Admin => set(P::ALL),
-            Role::Auditor => P::ALL
-                .iter()
-                .copied()
-                .filter(|p| p.action == "read" && p.resource != "receivable_invoice")
-                .collect(),
+            Role::Auditor => {
+                P::ALL.iter().copied().filter(|p| p.action == "read" && p.resource != "receivable_invoice").collect()
+            }
             Role::FinanceClerk => set(&finance_clerk),
-            Role::FinanceManager => {
-                &set(&finance_clerk) | &set(&[P::INVOICE_APPROVE_ANY_AMOUNT, P::BUDGET_WRITE])
-            }
+            Role::FinanceManager => &set(&finance_clerk) | &set(&[P::INVOICE_APPROVE_ANY_AMOUNT, P::BUDGET_WRITE]),
             Role::HrOfficer => set(&hr_officer),
-            Role::HrManager => {
-                &set(&hr_officer) | &set(&[P::EMPLOYEE_TERMINATE, P::PAYROLL_APPROVE])
-            }
+            Role::HrManager => &set(&hr_officer) | &set(&[P::EMPLOYEE_TERMINATE, P::PAYROLL_APPROVE]),
             Role::ItTechnician => set(&it_technician),
             Role::ItManager => &set(&it_technician) | &set(&[P::ASSET_RETIRE, P::LICENSE_ADD]),
             Role::DepartmentManager => set(&[
@@ -385,9 +374,7 @@ mod tests {
                 P::TICKET_READ,
                 P::ACCESS_READ,
             ]),
-            Role::FrontOffice => {
-                set(&[P::INVENTORY_READ, P::RECEIVABLE_READ, P::RECEIVABLE_CREATE])
-            }
+            Role::FrontOffice => set(&[P::INVENTORY_READ, P::RECEIVABLE_READ, P::RECEIVABLE_CREATE]),
         }
     }
 
@@ -407,27 +394,13 @@ mod tests {
                         "{role:?} {perm:?}"
                     );
                 } else {
-                    assert_eq!(
-                        authz.allows(&everywhere, *perm, "fin"),
-                        department_rights,
-                        "{role:?} in * on {perm:?}"
-                    );
+                    assert_eq!(authz.allows(&everywhere, *perm, "fin"), department_rights, "{role:?} in * on {perm:?}");
                 }
                 // Held in one department: rights there, nowhere else, never organisation-wide.
                 let in_fin = principal(&[(role, "fin")]);
-                assert_eq!(
-                    authz.allows(&in_fin, *perm, "fin"),
-                    department_rights,
-                    "{role:?} in fin on {perm:?}"
-                );
-                assert!(
-                    !authz.allows(&in_fin, *perm, "ops"),
-                    "{role:?} in fin acts in ops: {perm:?}"
-                );
-                assert!(
-                    !authz.allows_everywhere(&in_fin, *perm),
-                    "{role:?} in fin is org-wide: {perm:?}"
-                );
+                assert_eq!(authz.allows(&in_fin, *perm, "fin"), department_rights, "{role:?} in fin on {perm:?}");
+                assert!(!authz.allows(&in_fin, *perm, "ops"), "{role:?} in fin acts in ops: {perm:?}");
+                assert!(!authz.allows_everywhere(&in_fin, *perm), "{role:?} in fin is org-wide: {perm:?}");
             }
         }
     }
@@ -440,10 +413,7 @@ mod tests {
             assert!(!authz.allows(&clerk, Perm::INVOICE_READ, twin), "{twin}");
         }
         assert!(authz.allows(&clerk, Perm::INVOICE_READ, "fin"));
-        assert_eq!(
-            authz.scope(&clerk, Perm::INVOICE_READ),
-            Scope::Only(["1".to_string(), "fin".to_string()].into())
-        );
+        assert_eq!(authz.scope(&clerk, Perm::INVOICE_READ), Scope::Only(["1".to_string(), "fin".to_string()].into()));
         let wildcard_lookalike = principal(&[(Role::FinanceClerk, "fin*")]);
         assert!(!authz.allows(&wildcard_lookalike, Perm::INVOICE_READ, "fin"));
         assert!(!authz.allows(&wildcard_lookalike, Perm::INVOICE_READ, "fin-eu"));
@@ -454,15 +424,9 @@ mod tests {
         let authz = Authorizer::load().await.unwrap();
         let hr = principal(&[(Role::HrOfficer, "*"), (Role::FinanceClerk, "fin")]);
         assert_eq!(authz.scope(&hr, Perm::EMPLOYEE_READ), Scope::All);
-        assert_eq!(
-            authz.scope(&hr, Perm::INVOICE_READ),
-            Scope::Only(["fin".to_string()].into())
-        );
+        assert_eq!(authz.scope(&hr, Perm::INVOICE_READ), Scope::Only(["fin".to_string()].into()));
         assert!(authz.scope(&hr, Perm::ASSET_READ).is_empty());
-        assert!(
-            authz.scope(&principal(&[]), Perm::EMPLOYEE_READ).is_empty(),
-            "no role, no rights"
-        );
+        assert!(authz.scope(&principal(&[]), Perm::EMPLOYEE_READ).is_empty(), "no role, no rights");
     }
 
     #[tokio::test]

@@ -45,11 +45,7 @@ impl Employee {
     pub async fn load_opt(ctx: &Context<'_>, id: Option<&str>) -> Result<Option<Employee>> {
         let Some(id) = id else { return Ok(None) };
         let loader = ctx.data_unchecked::<DataLoader<EmployeeById>>();
-        Ok(loader
-            .load_one(id.to_string())
-            .await
-            .map_err(loader_error)?
-            .map(Employee))
+        Ok(loader.load_one(id.to_string()).await.map_err(loader_error)?.map(Employee))
     }
 
     pub async fn load(ctx: &Context<'_>, id: &str) -> Result<Employee> {
@@ -62,13 +58,7 @@ impl Employee {
     fn guard_sensitive(&self, ctx: &Context<'_>) -> Result<()> {
         let principal = request_ctx(ctx).principal()?;
         let own = principal.employee_id.as_deref() == Some(self.0.id.as_str());
-        if own
-            || app_state(ctx).authz.allows(
-                principal,
-                Perm::EMPLOYEE_SENSITIVE_READ,
-                &self.0.department_code,
-            )
-        {
+        if own || app_state(ctx).authz.allows(principal, Perm::EMPLOYEE_SENSITIVE_READ, &self.0.department_code) {
             Ok(())
         } else {
             Err(AppError::forbidden().into())
@@ -131,18 +121,12 @@ impl Employee {
     }
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let loader = ctx.data_unchecked::<DataLoader<UserByEmployee>>();
-        Ok(loader
-            .load_one(self.0.id.clone())
-            .await
-            .map_err(loader_error)?
-            .map(User::new))
+        Ok(loader.load_one(self.0.id.clone()).await.map_err(loader_error)?.map(User::new))
     }
 }
 
 /// The annual salary, rendered with the currency's decimals.
 pub fn salary(e: &employee::Model) -> rust_decimal::Decimal {
-    let decimals = money::Currency::parse(&e.currency)
-        .map(|c| c.decimals)
-        .unwrap_or(2);
+    let decimals = money::Currency::parse(&e.currency).map(|c| c.decimals).unwrap_or(2);
     money::round(money::amount(e.annual_salary), decimals)
 }

@@ -1,6 +1,7 @@
 //! `/graphql`: from HTTP bytes to an executed (or refused) GraphQL request and back.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -16,7 +17,7 @@ use crate::auth::service::authenticate;
 use crate::authz::gate::RequestVariables;
 use crate::config::Introspection;
 use crate::error::{AppError, code};
-use crate::graphql::add_request_data;
+use crate::graphql::{FieldErrors, add_request_data};
 use crate::kernel::{Auth, RequestCtx};
 
 const JSON: &str = "application/json";
@@ -32,25 +33,18 @@ enum Format {
 impl Format {
     /// The first of the two types `Accept` names, weighed by `q`; JSON when it names neither.
     fn negotiate(req: &HttpRequest) -> Format {
-        let accept = req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let mut best: Option<(f32, Format)> = None;
+        let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let mut best: Option<(u32, Format)> = None;
         for range in accept.split(',') {
             let mut parts = range.split(';').map(str::trim);
             let media = parts.next().unwrap_or("").to_ascii_lowercase();
-            let q = parts
-                .filter_map(|p| p.strip_prefix("q="))
-                .find_map(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
+            let q = parts.filter_map(|p| p.strip_prefix("q=")).find_map(quality).unwrap_or(1000);
             let format = match media.as_str() {
                 GRAPHQL_RESPONSE_JSON => Format::GraphqlResponseJson,
                 JSON | "application/*" | "*/*" => Format::Json,
                 _ => continue,
             };
-            if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+            if q > 0 && best.is_none_or(|(bq, _)| q > bq) {
                 best = Some((q, format));
             }
         }
@@ -65,6 +59,20 @@ impl Format {
     }
 }
 
+/// An `Accept` quality value (`0` to `1`, up to three decimals) in thousandths.
+fn quality(q: &str) -> Option<u32> {
+    let (int, frac) = q.split_once('.').unwrap_or((q, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = format!("{frac:0<3}").parse::<u32>().ok()?;
+    match int {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
 /// One request's outcome.
 struct Outcome {
     response: Response,
@@ -74,11 +82,7 @@ struct Outcome {
     mutation_over_get: bool,
 }
 
-pub async fn post(
-    req: HttpRequest,
-    payload: web::Payload,
-    gateway: web::Data<Gateway>,
-) -> HttpResponse {
+pub async fn post(req: HttpRequest, payload: web::Payload, gateway: web::Data<Gateway>) -> HttpResponse {
     let format = Format::negotiate(&req);
     let request_id = request_id(&req);
     if !is_json(&req) {
@@ -100,10 +104,7 @@ pub async fn post(
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(err) => {
-            let message = format!(
-                "the body is not a GraphQL request in JSON: {}",
-                json_error_summary(&err)
-            );
+            let message = format!("the body is not a GraphQL request in JSON: {}", json_error_summary(&err));
             return transport_error(StatusCode::BAD_REQUEST, &message, &request_id, format);
         }
     };
@@ -141,36 +142,17 @@ pub async fn get(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse 
     let format = Format::negotiate(&req);
     let request_id = request_id(&req);
     let Ok(params) = web::Query::<GetParams>::from_query(req.query_string()) else {
-        return transport_error(
-            StatusCode::BAD_REQUEST,
-            "malformed query string",
-            &request_id,
-            format,
-        );
+        return transport_error(StatusCode::BAD_REQUEST, "malformed query string", &request_id, format);
     };
     let params = params.into_inner();
     let Some(query) = params.query else {
-        return transport_error(
-            StatusCode::BAD_REQUEST,
-            "GET /graphql needs a `query` parameter",
-            &request_id,
-            format,
-        );
+        return transport_error(StatusCode::BAD_REQUEST, "GET /graphql needs a `query` parameter", &request_id, format);
     };
-    let variables = match params
-        .variables
-        .as_deref()
-        .map(serde_json::from_str::<Variables>)
-    {
+    let variables = match params.variables.as_deref().map(serde_json::from_str::<Variables>) {
         None => Variables::default(),
         Some(Ok(v)) => v,
         Some(Err(_)) => {
-            return transport_error(
-                StatusCode::BAD_REQUEST,
-                "`variables` is not a JSON object",
-                &request_id,
-                format,
-            );
+            return transport_error(StatusCode::BAD_REQUEST, "`variables` is not a JSON object", &request_id, format);
         }
     };
     let mut request = Request::new(query).variables(variables);
@@ -180,8 +162,7 @@ pub async fn get(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse 
     let outcome = execute(&req, &gateway, request, &request_id, true).await;
     if outcome.mutation_over_get {
         let mut res = respond(format, &outcome.response, StatusCode::METHOD_NOT_ALLOWED);
-        res.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
         return res;
     }
     respond(format, &outcome.response, status_of(format, &[&outcome]))
@@ -217,16 +198,10 @@ async fn execute(
         Err(Refusal(message)) => return refused(message, code::BAD_USER_INPUT),
     };
     if over_get && analysis.is_mutation {
-        return Outcome {
-            mutation_over_get: true,
-            ..refused(MUTATION_OVER_GET.into(), code::BAD_USER_INPUT)
-        };
+        return Outcome { mutation_over_get: true, ..refused(MUTATION_OVER_GET.into(), code::BAD_USER_INPUT) };
     }
 
-    let header = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+    let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let auth = match authenticate(state, header).await {
         Ok(auth) => auth,
         Err(err) => {
@@ -238,10 +213,7 @@ async fn execute(
         match (state.settings.introspection, &auth) {
             (Introspection::On, _) | (Introspection::Authenticated, Auth::User(_)) => {}
             (Introspection::Authenticated, _) => {
-                return refused(
-                    "introspection needs a signed-in user".into(),
-                    code::UNAUTHENTICATED,
-                );
+                return refused("introspection needs a signed-in user".into(), code::UNAUTHENTICATED);
             }
             (Introspection::Off, _) => {
                 return refused("introspection is disabled".into(), code::BAD_USER_INPUT);
@@ -249,20 +221,17 @@ async fn execute(
         }
     }
 
-    let rc = RequestCtx {
-        request_id: request_id.to_string(),
-        client_ip: req.peer_addr().map(|a| a.ip()),
-        auth,
-    };
+    let rc = RequestCtx { request_id: request_id.to_string(), client_ip: req.peer_addr().map(|a| a.ip()), auth };
     let variables = RequestVariables(request.variables.clone());
     request.set_parsed_query(doc);
-    let request = add_request_data(request.data(rc).data(variables), state);
+    let field_errors = Arc::new(FieldErrors::default());
+    let request = add_request_data(request.data(rc).data(variables).data(field_errors.clone()), state);
 
-    let response = match AssertUnwindSafe(gateway.schema.execute(request))
-        .catch_unwind()
-        .await
-    {
-        Ok(response) => response,
+    let response = match AssertUnwindSafe(gateway.schema.execute(request)).catch_unwind().await {
+        Ok(mut response) => {
+            field_errors.merge_into(&mut response);
+            response
+        }
         Err(_) => {
             tracing::error!("a resolver panicked");
             return refused("internal error".into(), code::INTERNAL);
@@ -272,11 +241,7 @@ async fn execute(
     let ran = !(response.data == Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty()));
-    Outcome {
-        response: finish(response, request_id),
-        ran,
-        mutation_over_get: false,
-    }
+    Outcome { response: finish(response, request_id), ran, mutation_over_get: false }
 }
 
 /// Gives every error its request id, and a code when async-graphql produced it (its own
@@ -298,14 +263,7 @@ fn error_response(message: String, code: &str, request_id: &str) -> Response {
         code::INTERNAL => AppError::internal(anyhow::anyhow!("{message}")).into(),
         _ => AppError::bad_input("query", message.clone()).into(),
     };
-    let mut error = ServerError::new(
-        if code == code::INTERNAL {
-            "internal error".into()
-        } else {
-            message
-        },
-        None,
-    );
+    let mut error = ServerError::new(if code == code::INTERNAL { "internal error".into() } else { message }, None);
     error.extensions = gql.extensions;
     if let Some(ext) = error.extensions.as_mut() {
         ext.unset("field");
@@ -313,17 +271,8 @@ fn error_response(message: String, code: &str, request_id: &str) -> Response {
     finish(Response::from_errors(vec![error]), request_id)
 }
 
-fn transport_error(
-    status: StatusCode,
-    message: &str,
-    request_id: &str,
-    format: Format,
-) -> HttpResponse {
-    respond(
-        format,
-        &error_response(message.to_string(), code::BAD_USER_INPUT, request_id),
-        status,
-    )
+fn transport_error(status: StatusCode, message: &str, request_id: &str, format: Format) -> HttpResponse {
+    respond(format, &error_response(message.to_string(), code::BAD_USER_INPUT, request_id), status)
 }
 
 /// `application/graphql-response+json` says 400 for a request that never ran; JSON keeps 200.
@@ -337,18 +286,13 @@ fn status_of(format: Format, outcomes: &[&Outcome]) -> StatusCode {
 
 fn respond<T: serde::Serialize>(format: Format, body: &T, status: StatusCode) -> HttpResponse {
     match serde_json::to_vec(body) {
-        Ok(bytes) => HttpResponse::build(status)
-            .content_type(format.content_type())
-            .body(bytes),
+        Ok(bytes) => HttpResponse::build(status).content_type(format.content_type()).body(bytes),
         Err(_) => HttpResponse::InternalServerError().finish(),
     }
 }
 
 fn request_id(req: &HttpRequest) -> String {
-    req.extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+    req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -360,16 +304,9 @@ fn is_json(req: &HttpRequest) -> bool {
 }
 
 /// Reads the body, refusing (413) as soon as it passes `limit`, whatever Content-Length claims.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<BytesMut, StatusCode> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<BytesMut, StatusCode> {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|len| len > limit) {
         return Err(StatusCode::PAYLOAD_TOO_LARGE);
     }
@@ -392,4 +329,20 @@ fn json_error_summary(err: &serde_json::Error) -> String {
         serde_json::error::Category::Io => "unreadable body",
     };
     format!("{what} at line {} column {}", err.line(), err.column())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quality;
+
+    #[test]
+    fn accept_qualities_are_read_in_thousandths() {
+        assert_eq!(quality("1"), Some(1000));
+        assert_eq!(quality("0.5"), Some(500));
+        assert_eq!(quality("0.125"), Some(125));
+        assert_eq!(quality("0"), Some(0));
+        for bad in ["2", "0.1234", "x", "1.5", "-1"] {
+            assert_eq!(quality(bad), None, "{bad}");
+        }
+    }
 }

@@ -9,9 +9,7 @@
 
 use std::collections::HashSet;
 
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
-};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet};
 
 use crate::config::Limits;
 
@@ -21,17 +19,11 @@ pub struct Refusal(pub String);
 
 pub fn check_text(query: &str, limits: &Limits) -> Result<(), Refusal> {
     if query.len() > limits.query_bytes {
-        return Err(Refusal(format!(
-            "the query is longer than {} bytes",
-            limits.query_bytes
-        )));
+        return Err(Refusal(format!("the query is longer than {} bytes", limits.query_bytes)));
     }
     let deepest = nesting_depth(query);
     if deepest > limits.nesting {
-        return Err(Refusal(format!(
-            "the query nests brackets deeper than {}",
-            limits.nesting
-        )));
+        return Err(Refusal(format!("the query nests brackets deeper than {}", limits.nesting)));
     }
     Ok(())
 }
@@ -50,11 +42,7 @@ pub fn nesting_depth(query: &str) -> usize {
             b'"' if bytes[i..].starts_with(b"\"\"\"") => {
                 i += 3;
                 while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
-                        4
-                    } else {
-                        1
-                    };
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
                 }
                 i += 2;
             }
@@ -84,11 +72,7 @@ pub struct Analysis {
     pub uses_introspection: bool,
 }
 
-pub fn analyze(
-    doc: &ExecutableDocument,
-    operation_name: Option<&str>,
-    limits: &Limits,
-) -> Result<Analysis, Refusal> {
+pub fn analyze(doc: &ExecutableDocument, operation_name: Option<&str>, limits: &Limits) -> Result<Analysis, Refusal> {
     let operations: Vec<_> = match &doc.operations {
         DocumentOperations::Single(op) => vec![op],
         DocumentOperations::Multiple(ops) => match operation_name.and_then(|name| ops.get(name)) {
@@ -97,21 +81,12 @@ pub fn analyze(
             None => ops.values().collect(),
         },
     };
-    let mut walk = Walk {
-        doc,
-        limits,
-        fields: 0,
-        aliases: 0,
-        introspection: false,
-        stack: HashSet::new(),
-    };
+    let mut walk = Walk { doc, limits, fields: 0, aliases: 0, introspection: false, stack: HashSet::new() };
     for op in &operations {
         walk.selection_set(&op.node.selection_set.node, 1, false)?;
     }
     Ok(Analysis {
-        is_mutation: operations
-            .iter()
-            .any(|op| op.node.ty == OperationType::Mutation),
+        is_mutation: operations.iter().any(|op| op.node.ty == OperationType::Mutation),
         uses_introspection: walk.introspection,
     })
 }
@@ -127,44 +102,26 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    fn selection_set(
-        &mut self,
-        set: &'a SelectionSet,
-        depth: usize,
-        in_introspection: bool,
-    ) -> Result<(), Refusal> {
+    fn selection_set(&mut self, set: &'a SelectionSet, depth: usize, in_introspection: bool) -> Result<(), Refusal> {
         for item in &set.items {
             match &item.node {
                 Selection::Field(field) => {
                     let field = &field.node;
                     self.fields += 1;
                     if self.fields > self.limits.fields {
-                        return Err(Refusal(format!(
-                            "the query selects more than {} fields",
-                            self.limits.fields
-                        )));
+                        return Err(Refusal(format!("the query selects more than {} fields", self.limits.fields)));
                     }
-                    if field
-                        .alias
-                        .as_ref()
-                        .is_some_and(|a| a.node != field.name.node)
-                    {
+                    if field.alias.as_ref().is_some_and(|a| a.node != field.name.node) {
                         self.aliases += 1;
                         if self.aliases > self.limits.aliases {
-                            return Err(Refusal(format!(
-                                "the query uses more than {} aliases",
-                                self.limits.aliases
-                            )));
+                            return Err(Refusal(format!("the query uses more than {} aliases", self.limits.aliases)));
                         }
                     }
                     let name = field.name.node.as_str();
                     let introspection = in_introspection || name == "__schema" || name == "__type";
                     self.introspection |= introspection;
                     if !introspection && depth > self.limits.depth {
-                        return Err(Refusal(format!(
-                            "the query is nested deeper than {}",
-                            self.limits.depth
-                        )));
+                        return Err(Refusal(format!("the query is nested deeper than {}", self.limits.depth)));
                     }
                     self.selection_set(&field.selection_set.node, depth + 1, introspection)?;
                 }
@@ -219,21 +176,14 @@ mod tests {
         assert!(run(&deep).is_err());
         let ok = format!("{{ {}x{} }}", "a { ".repeat(11), " }".repeat(11));
         assert!(run(&ok).is_ok());
-        let via_fragment = format!(
-            "{{ a {{ ...F }} }} fragment F on T {{ {}x{} }}",
-            "b { ".repeat(11),
-            " }".repeat(11)
-        );
+        let via_fragment =
+            format!("{{ a {{ ...F }} }} fragment F on T {{ {}x{} }}", "b { ".repeat(11), " }".repeat(11));
         assert!(run(&via_fragment).is_err());
     }
 
     #[test]
     fn introspection_is_exempt_from_depth_but_noticed() {
-        let deep = format!(
-            "{{ __schema {{ {}name{} }} }}",
-            "types { ".repeat(20),
-            " }".repeat(20)
-        );
+        let deep = format!("{{ __schema {{ {}name{} }} }}", "types { ".repeat(20), " }".repeat(20));
         let analysis = run(&deep).unwrap();
         assert!(analysis.uses_introspection);
     }
@@ -252,15 +202,11 @@ mod tests {
 
     #[test]
     fn the_selected_operation_decides_if_it_is_a_mutation() {
-        let doc = async_graphql::parser::parse_query(
-            "query Q { me { id } } mutation M { logout(refreshToken: \"x\") }",
-        )
-        .unwrap();
+        let doc =
+            async_graphql::parser::parse_query("query Q { me { id } } mutation M { logout(refreshToken: \"x\") }")
+                .unwrap();
         assert!(!analyze(&doc, Some("Q"), &limits()).unwrap().is_mutation);
         assert!(analyze(&doc, Some("M"), &limits()).unwrap().is_mutation);
-        assert!(
-            analyze(&doc, None, &limits()).unwrap().is_mutation,
-            "undecidable counts as a mutation"
-        );
+        assert!(analyze(&doc, None, &limits()).unwrap().is_mutation, "undecidable counts as a mutation");
     }
 }

@@ -82,10 +82,7 @@ pub async fn with_request_id(
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
-    let header = (
-        HeaderName::from_static(REQUEST_ID_HEADER),
-        HeaderValue::from_str(&id).expect("validated id"),
-    );
+    let header = (HeaderName::from_static(REQUEST_ID_HEADER), HeaderValue::from_str(&id).expect("validated id"));
     let mut res = match next.call(req).instrument(span.clone()).await {
         Ok(res) => res.map_into_boxed_body(),
         Err(err) => {
@@ -97,30 +94,18 @@ pub async fn with_request_id(
     };
     res.headers_mut().insert(header.0, header.1);
     span.in_scope(|| {
-        tracing::info!(
-            status = res.status().as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "request"
-        )
+        tracing::info!(status = res.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request")
     });
     Ok(res)
 }
 
 pub fn valid_request_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 async fn graphiql() -> HttpResponse {
-    let page = async_graphql::http::GraphiQLSource::build()
-        .endpoint("/graphql")
-        .title("Trastienda GraphiQL")
-        .finish();
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(page)
+    let page = async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("Trastienda GraphiQL").finish();
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page)
 }
 
 async fn health() -> HttpResponse {
@@ -131,8 +116,7 @@ async fn ready(gateway: web::Data<Gateway>) -> HttpResponse {
     if gateway.state.db.ping().await {
         HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
     } else {
-        HttpResponse::ServiceUnavailable()
-            .json(serde_json::json!({"status": "database unavailable"}))
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "database unavailable"}))
     }
 }
 

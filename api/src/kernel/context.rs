@@ -43,11 +43,7 @@ pub struct RequestCtx {
 impl RequestCtx {
     /// A context for work the system does on its own (start-up, demo data, CLI).
     pub fn system(request_id: impl Into<String>) -> Self {
-        Self {
-            request_id: request_id.into(),
-            client_ip: None,
-            auth: Auth::Anonymous,
-        }
+        Self { request_id: request_id.into(), client_ip: None, auth: Auth::Anonymous }
     }
 
     pub fn principal(&self) -> AppResult<&Principal> {

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -46,13 +46,9 @@ impl Database {
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
             });
         }
-        let conn = sea_orm::Database::connect(options)
-            .await
-            .map_err(|e| anyhow::anyhow!(describe_connect_error(url, &e)))?;
-        Ok(Self {
-            conn,
-            sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))),
-        })
+        let conn =
+            sea_orm::Database::connect(options).await.map_err(|e| anyhow::anyhow!(describe_connect_error(url, &e)))?;
+        Ok(Self { conn, sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))) })
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -96,10 +92,7 @@ mod tests {
 
     #[test]
     fn connection_errors_hide_credentials() {
-        let msg = describe_connect_error(
-            "postgres://app:s3cret@db:5432/x",
-            &sea_orm::DbErr::Custom("refused".into()),
-        );
+        let msg = describe_connect_error("postgres://app:s3cret@db:5432/x", &sea_orm::DbErr::Custom("refused".into()));
         assert!(!msg.contains("s3cret"), "{msg}");
         assert!(msg.contains("db:5432/x"), "{msg}");
     }

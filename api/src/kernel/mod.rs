@@ -2,8 +2,10 @@
 //! of the contract, money arithmetic, keyset pagination and the unit of work.
 
 pub mod context;
+pub mod counters;
 pub mod db;
 pub mod ids;
+pub mod loaders;
 pub mod money;
 pub mod pagination;
 pub mod scalars;

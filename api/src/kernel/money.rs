@@ -73,8 +73,7 @@ pub fn rate(units: i64) -> Decimal {
 
 /// Half away from zero, to `decimals` places, rendered with exactly that many.
 pub fn round(value: Decimal, decimals: u32) -> Decimal {
-    let mut rounded =
-        value.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero);
+    let mut rounded = value.round_dp_with_strategy(decimals, RoundingStrategy::MidpointAwayFromZero);
     rounded.rescale(decimals);
     rounded
 }
@@ -104,13 +103,7 @@ impl Currency {
     /// Upper-case codes of ISO 4217's active list; funds, metals and test codes, which have
     /// no minor unit, are not currencies one invoices in.
     pub fn parse(code: &str) -> Option<Currency> {
-        CURRENCIES
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map(|(code, decimals)| Currency {
-                code,
-                decimals: *decimals,
-            })
+        CURRENCIES.iter().find(|(c, _)| *c == code).map(|(code, decimals)| Currency { code, decimals: *decimals })
     }
 
     pub fn round(&self, value: Decimal) -> Decimal {
@@ -336,16 +329,10 @@ mod tests {
 
     #[test]
     fn storage_refuses_digits_it_would_lose() {
-        assert_eq!(
-            to_scaled(d("1.00001"), AMOUNT_SCALE),
-            Err(ScaleError::TooManyDecimals(4))
-        );
+        assert_eq!(to_scaled(d("1.00001"), AMOUNT_SCALE), Err(ScaleError::TooManyDecimals(4)));
         assert_eq!(to_scaled(d("1.10000"), AMOUNT_SCALE), Ok(11_000));
         assert_eq!(to_scaled(d("0.0635"), RATE_SCALE), Ok(63_500));
-        assert_eq!(
-            to_scaled(d("1000000000000.01"), AMOUNT_SCALE),
-            Err(ScaleError::TooLarge)
-        );
+        assert_eq!(to_scaled(d("1000000000000.01"), AMOUNT_SCALE), Err(ScaleError::TooLarge));
         assert_eq!(to_scaled(d("-5"), AMOUNT_SCALE), Ok(-50_000));
     }
 

@@ -9,10 +9,9 @@
 use async_graphql::SimpleObject;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::sea_query::{IntoValueTuple, Order};
+use sea_orm::sea_query::Order;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use crate::error::{AppError, AppResult};
@@ -40,16 +39,10 @@ impl PageRequest {
     pub fn parse(first: Option<i32>, after: Option<String>) -> AppResult<Self> {
         let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(0..=MAX_PAGE_SIZE).contains(&first) {
-            return Err(AppError::bad_input(
-                "first",
-                format!("first must be between 0 and {MAX_PAGE_SIZE}"),
-            ));
+            return Err(AppError::bad_input("first", format!("first must be between 0 and {MAX_PAGE_SIZE}")));
         }
         let after = after.map(|c| decode_cursor(&c)).transpose()?;
-        Ok(Self {
-            first: first as u64,
-            after,
-        })
+        Ok(Self { first: first as u64, after })
     }
 }
 
@@ -64,9 +57,7 @@ fn decode_cursor(cursor: &str) -> AppResult<String> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    text.strip_prefix(CURSOR_PREFIX)
-        .map(str::to_string)
-        .ok_or_else(invalid)
+    text.strip_prefix(CURSOR_PREFIX).map(str::to_string).ok_or_else(invalid)
 }
 
 /// One page of rows plus what the connection needs to describe it.
@@ -108,11 +99,7 @@ pub struct Keyset<C> {
 impl<C> Keyset<C> {
     /// Keyed by a UUIDv7 text id, newest first.
     pub fn newest_first(column: C) -> Self {
-        Self {
-            column,
-            order: Order::Desc,
-            parse: |k| Some(k.to_string().into()),
-        }
+        Self { column, order: Order::Desc, parse: |k| Some(k.to_string().into()) }
     }
 }
 
@@ -131,37 +118,35 @@ where
     Db: ConnectionTrait,
 {
     let total_count = select.clone().count(db).await?;
+    let (rows, has_next_page) = fetch(db, select, keyset, page).await?;
+    let items = rows.into_iter().map(|m| (key_of(&m), m)).collect();
+    Ok(Page { items, has_next_page, has_previous_page: page.after.is_some(), total_count })
+}
+
+/// One page of rows by keyset, and whether more follow; for lists that return a plain list.
+pub async fn fetch<E, C, Db>(
+    db: &Db,
+    select: Select<E>,
+    keyset: Keyset<C>,
+    page: &PageRequest,
+) -> AppResult<(Vec<E::Model>, bool)>
+where
+    E: EntityTrait<Column = C>,
+    C: ColumnTrait,
+    Db: ConnectionTrait,
+{
     let mut query = select;
     if let Some(after) = &page.after {
-        let value = (keyset.parse)(after)
-            .ok_or_else(|| AppError::bad_input("after", "after is not a valid cursor"))?;
-        let value = value
-            .into_value_tuple()
-            .into_iter()
-            .next()
-            .expect("one value");
+        let value = (keyset.parse)(after).ok_or_else(|| AppError::bad_input("after", "after is not a valid cursor"))?;
         query = match keyset.order {
             Order::Asc => query.filter(keyset.column.gt(value)),
             _ => query.filter(keyset.column.lt(value)),
         };
     }
-    let rows = query
-        .order_by(keyset.column, keyset.order)
-        .limit(page.first + 1)
-        .all(db)
-        .await?;
-    let has_next_page = rows.len() as u64 > page.first;
-    let items = rows
-        .into_iter()
-        .take(page.first as usize)
-        .map(|m| (key_of(&m), m))
-        .collect();
-    Ok(Page {
-        items,
-        has_next_page,
-        has_previous_page: page.after.is_some(),
-        total_count,
-    })
+    let mut rows = query.order_by(keyset.column, keyset.order).limit(page.first + 1).all(db).await?;
+    let has_more = rows.len() as u64 > page.first;
+    rows.truncate(page.first as usize);
+    Ok((rows, has_more))
 }
 
 /// Declares `$conn { edges, nodes, pageInfo, totalCount }` and `$edge { cursor, node }`.
@@ -190,17 +175,9 @@ macro_rules! connection {
                 let edges = page
                     .items
                     .into_iter()
-                    .map(|(key, node)| $edge {
-                        cursor: $crate::kernel::pagination::encode_cursor(&key),
-                        node,
-                    })
+                    .map(|(key, node)| $edge { cursor: $crate::kernel::pagination::encode_cursor(&key), node })
                     .collect();
-                Self {
-                    edges,
-                    nodes,
-                    page_info,
-                    total_count,
-                }
+                Self { edges, nodes, page_info, total_count }
             }
         }
     };
@@ -216,10 +193,7 @@ mod tests {
         assert_eq!(PageRequest::parse(Some(100), None).unwrap().first, 100);
         for bad in [101, 1000, -1] {
             let err = PageRequest::parse(Some(bad), None).unwrap_err();
-            assert!(
-                matches!(err, AppError::BadInput { ref field, .. } if field == "first"),
-                "{bad}"
-            );
+            assert!(matches!(err, AppError::BadInput { ref field, .. } if field == "first"), "{bad}");
         }
     }
 
@@ -227,15 +201,9 @@ mod tests {
     fn cursors_round_trip_and_forgeries_are_refused() {
         let cursor = encode_cursor("0190f1c2-0000-7000-8000-000000000000");
         let page = PageRequest::parse(None, Some(cursor)).unwrap();
-        assert_eq!(
-            page.after.as_deref(),
-            Some("0190f1c2-0000-7000-8000-000000000000")
-        );
+        assert_eq!(page.after.as_deref(), Some("0190f1c2-0000-7000-8000-000000000000"));
         for bad in ["", "not base64!", "a2V5", &"A".repeat(400)] {
-            assert!(
-                PageRequest::parse(None, Some(bad.to_string())).is_err(),
-                "{bad}"
-            );
+            assert!(PageRequest::parse(None, Some(bad.to_string())).is_err(), "{bad}");
         }
     }
 }

@@ -19,17 +19,15 @@ pub struct Decimal(pub rust_decimal::Decimal);
 impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => parse_decimal(s).map(Decimal).ok_or_else(|| {
-                InputValueError::custom(format!(
-                    "{s:?} is not a decimal number such as \"1234.50\""
-                ))
-            }),
-            Value::Number(n) if n.is_i64() || n.is_u64() => Ok(Decimal(
-                rust_decimal::Decimal::from_str(&n.to_string()).map_err(InputValueError::custom)?,
-            )),
-            Value::Number(_) => Err(InputValueError::custom(
-                "decimals must be sent as strings such as \"0.10\": floats lose digits",
-            )),
+            Value::String(s) => parse_decimal(s)
+                .map(Decimal)
+                .ok_or_else(|| InputValueError::custom(format!("{s:?} is not a decimal number such as \"1234.50\""))),
+            Value::Number(n) if n.is_i64() || n.is_u64() => {
+                Ok(Decimal(rust_decimal::Decimal::from_str(&n.to_string()).map_err(InputValueError::custom)?))
+            }
+            Value::Number(_) => {
+                Err(InputValueError::custom("decimals must be sent as strings such as \"0.10\": floats lose digits"))
+            }
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -64,12 +62,8 @@ impl ScalarType for Date {
         match &value {
             Value::String(s) if s.len() == 10 => NaiveDate::parse_from_str(s, "%Y-%m-%d")
                 .map(Date)
-                .map_err(|_| {
-                    InputValueError::custom(format!("{s:?} is not a date such as \"2026-11-26\""))
-                }),
-            Value::String(s) => Err(InputValueError::custom(format!(
-                "{s:?} is not a date such as \"2026-11-26\""
-            ))),
+                .map_err(|_| InputValueError::custom(format!("{s:?} is not a date such as \"2026-11-26\""))),
+            Value::String(s) => Err(InputValueError::custom(format!("{s:?} is not a date such as \"2026-11-26\""))),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -88,12 +82,7 @@ impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
-                .map(|at| {
-                    DateTime(chrono::SubsecRound::trunc_subsecs(
-                        at.with_timezone(&Utc),
-                        6,
-                    ))
-                })
+                .map(|at| DateTime(chrono::SubsecRound::trunc_subsecs(at.with_timezone(&Utc), 6)))
                 .map_err(|_| InputValueError::custom(format!("{s:?} is not an RFC 3339 instant"))),
             _ => Err(InputValueError::expected_type(value)),
         }
@@ -122,18 +111,10 @@ mod tests {
 
     #[test]
     fn decimals_are_plain_notation_only() {
-        for ok in [
-            "0",
-            "-1",
-            "1234.50",
-            "0.000001",
-            "79228162514264337593543950335",
-        ] {
+        for ok in ["0", "-1", "1234.50", "0.000001", "79228162514264337593543950335"] {
             assert!(parse_decimal(ok).is_some(), "{ok}");
         }
-        for bad in [
-            "", "1e3", "1.", ".5", " 1", "1,5", "NaN", "--1", "+1", "0x10", "1.2.3",
-        ] {
+        for bad in ["", "1e3", "1.", ".5", " 1", "1,5", "NaN", "--1", "+1", "0x10", "1.2.3"] {
             assert!(parse_decimal(bad).is_none(), "{bad}");
         }
     }
@@ -145,10 +126,7 @@ mod tests {
         let float = serde_json::from_str::<Value>("0.1").unwrap();
         assert!(<Decimal as ScalarType>::parse(float).is_err());
         let int = serde_json::from_str::<Value>("42").unwrap();
-        assert_eq!(
-            <Decimal as ScalarType>::parse(int).unwrap().0.to_string(),
-            "42"
-        );
+        assert_eq!(<Decimal as ScalarType>::parse(int).unwrap().0.to_string(), "42");
     }
 
     #[test]

@@ -22,16 +22,9 @@ mod tests {
 
     #[test]
     fn instants_render_with_six_digits_and_z() {
-        let at = DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
+        let at = DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z").unwrap().with_timezone(&Utc);
         assert_eq!(format_instant(&at), "2026-11-26T10:00:00.000000Z");
-        let at = DateTime::parse_from_rfc3339("2026-11-26T12:00:00.1234567+02:00")
-            .unwrap()
-            .with_timezone(&Utc);
-        assert_eq!(
-            format_instant(&at.trunc_subsecs(6)),
-            "2026-11-26T10:00:00.123456Z"
-        );
+        let at = DateTime::parse_from_rfc3339("2026-11-26T12:00:00.1234567+02:00").unwrap().with_timezone(&Utc);
+        assert_eq!(format_instant(&at.trunc_subsecs(6)), "2026-11-26T10:00:00.123456Z");
     }
 }

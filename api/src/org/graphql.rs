@@ -68,13 +68,8 @@ impl Department {
     /// The department a record belongs to, batched per request.
     pub async fn load(ctx: &Context<'_>, code: &str) -> Result<Department> {
         let loader = ctx.data_unchecked::<DataLoader<DepartmentByCode>>();
-        let found = loader
-            .load_one(code.to_string())
-            .await
-            .map_err(loader_error)?;
-        found.map(Department).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("department {code} is missing")).into()
-        })
+        let found = loader.load_one(code.to_string()).await.map_err(loader_error)?;
+        found.map(Department).ok_or_else(|| AppError::internal(anyhow::anyhow!("department {code} is missing")).into())
     }
 }
 
@@ -94,10 +89,7 @@ pub struct User {
 
 impl User {
     pub fn new(model: user::Model) -> Self {
-        Self {
-            model,
-            viewer_is_self: false,
-        }
+        Self { model, viewer_is_self: false }
     }
 
     /// A user that a visible record points to (`createdBy`, `approvedBy` …), batched.
@@ -110,11 +102,7 @@ impl User {
     pub async fn load_opt(ctx: &Context<'_>, id: Option<&str>) -> Result<Option<User>> {
         let Some(id) = id else { return Ok(None) };
         let loader = ctx.data_unchecked::<DataLoader<UserById>>();
-        Ok(loader
-            .load_one(id.to_string())
-            .await
-            .map_err(loader_error)?
-            .map(User::new))
+        Ok(loader.load_one(id.to_string()).await.map_err(loader_error)?.map(User::new))
     }
 }
 
@@ -140,26 +128,16 @@ impl User {
         let rc = request_ctx(ctx);
         let allowed = self.viewer_is_self
             || rc.principal_opt().is_some_and(|p| {
-                p.user_id == self.model.id
-                    || app_state(ctx).authz.allows_everywhere(p, Perm::USERS_READ)
+                p.user_id == self.model.id || app_state(ctx).authz.allows_everywhere(p, Perm::USERS_READ)
             });
         if !allowed {
             return Err(AppError::forbidden().into());
         }
         let loader = ctx.data_unchecked::<DataLoader<RolesByUser>>();
-        let rows = loader
-            .load_one(self.model.id.clone())
-            .await
-            .map_err(loader_error)?
-            .unwrap_or_default();
+        let rows = loader.load_one(self.model.id.clone()).await.map_err(loader_error)?.unwrap_or_default();
         Ok(Some(
             rows.into_iter()
-                .filter_map(|r| {
-                    Role::parse(&r.role).map(|role| RoleAssignment {
-                        role,
-                        department: r.department,
-                    })
-                })
+                .filter_map(|r| Role::parse(&r.role).map(|role| RoleAssignment { role, department: r.department }))
                 .collect(),
         ))
     }
@@ -205,25 +183,13 @@ impl OrgQuery {
     }
 
     async fn departments(&self, ctx: &Context<'_>) -> Result<Vec<Department>> {
-        Ok(service::list_departments(app_state(ctx))
-            .await?
-            .into_iter()
-            .map(Department)
-            .collect())
+        Ok(service::list_departments(app_state(ctx)).await?.into_iter().map(Department).collect())
     }
 
     /// Every user, newest first. ADMIN and AUDITOR.
-    async fn users(
-        &self,
-        ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-    ) -> Result<UserConnection> {
+    async fn users(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<UserConnection> {
         let page = PageRequest::parse(first, after)?;
-        Ok(service::list_users(app_state(ctx), &page)
-            .await?
-            .map(User::new)
-            .into())
+        Ok(service::list_users(app_state(ctx), &page).await?.map(User::new).into())
     }
 }
 
@@ -232,19 +198,9 @@ pub struct OrgMutation;
 
 #[Object]
 impl OrgMutation {
-    async fn create_department(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateDepartmentInput,
-    ) -> Result<Department> {
-        let new = NewDepartment {
-            code: input.code,
-            name: input.name,
-            kind: input.kind.as_str(),
-        };
-        Ok(Department(
-            service::create_department(app_state(ctx), request_ctx(ctx), new).await?,
-        ))
+    async fn create_department(&self, ctx: &Context<'_>, input: CreateDepartmentInput) -> Result<Department> {
+        let new = NewDepartment { code: input.code, name: input.name, kind: input.kind.as_str() };
+        Ok(Department(service::create_department(app_state(ctx), request_ctx(ctx), new).await?))
     }
 
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
@@ -254,42 +210,24 @@ impl OrgMutation {
             display_name: input.display_name,
             employee_id: input.employee_id.map(|i| i.0),
         };
-        Ok(User::new(
-            service::create_user(app_state(ctx), request_ctx(ctx), new).await?,
-        ))
+        Ok(User::new(service::create_user(app_state(ctx), request_ctx(ctx), new).await?))
     }
 
     async fn assign_role(&self, ctx: &Context<'_>, input: RoleInput) -> Result<User> {
         let (state, rc) = (app_state(ctx), request_ctx(ctx));
-        let user = service::change_role(
-            state,
-            rc,
-            RoleChange::Assign,
-            &input.user_id,
-            input.role,
-            &input.department,
-        )
-        .await?;
+        let user =
+            service::change_role(state, rc, RoleChange::Assign, &input.user_id, input.role, &input.department).await?;
         Ok(User::new(user))
     }
 
     async fn revoke_role(&self, ctx: &Context<'_>, input: RoleInput) -> Result<User> {
         let (state, rc) = (app_state(ctx), request_ctx(ctx));
-        let user = service::change_role(
-            state,
-            rc,
-            RoleChange::Revoke,
-            &input.user_id,
-            input.role,
-            &input.department,
-        )
-        .await?;
+        let user =
+            service::change_role(state, rc, RoleChange::Revoke, &input.user_id, input.role, &input.department).await?;
         Ok(User::new(user))
     }
 
     async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
-        Ok(User::new(
-            service::deactivate_user(app_state(ctx), request_ctx(ctx), &id).await?,
-        ))
+        Ok(User::new(service::deactivate_user(app_state(ctx), request_ctx(ctx), &id).await?))
     }
 }

@@ -3,8 +3,8 @@
 use entity::{department, refresh_token, role_assignment, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder,
 };
 use serde_json::{Value, json};
 
@@ -72,13 +72,8 @@ pub struct NewDepartment {
 pub fn check_department_code(field: &str, code: &str) -> AppResult<String> {
     let code = code.trim();
     let valid = (1..=32).contains(&code.len())
-        && code
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && code.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if valid {
         Ok(code.to_string())
     } else {
@@ -90,10 +85,7 @@ pub fn check_department_code(field: &str, code: &str) -> AppResult<String> {
 }
 
 pub async fn list_departments(state: &AppState) -> AppResult<Vec<department::Model>> {
-    Ok(department::Entity::find()
-        .order_by_asc(department::Column::Code)
-        .all(&state.db.conn)
-        .await?)
+    Ok(department::Entity::find().order_by_asc(department::Column::Code).all(&state.db.conn).await?)
 }
 
 pub async fn create_department(
@@ -130,28 +122,12 @@ pub async fn insert_department<C: ConnectionTrait>(
 }
 
 /// Fails with `BAD_USER_INPUT` on `field` unless `code` is `*` (when allowed) or an existing department.
-pub async fn require_department<C: ConnectionTrait>(
-    db: &C,
-    field: &str,
-    code: &str,
-    allow_all: bool,
-) -> AppResult<()> {
+pub async fn require_department<C: ConnectionTrait>(db: &C, field: &str, code: &str, allow_all: bool) -> AppResult<()> {
     if allow_all && code == ALL_DEPARTMENTS {
         return Ok(());
     }
-    let exists = department::Entity::find()
-        .filter(department::Column::Code.eq(code))
-        .one(db)
-        .await?
-        .is_some();
-    if exists {
-        Ok(())
-    } else {
-        Err(AppError::bad_input(
-            field,
-            format!("no department with code {code:?}"),
-        ))
-    }
+    let exists = department::Entity::find().filter(department::Column::Code.eq(code)).one(db).await?.is_some();
+    if exists { Ok(()) } else { Err(AppError::bad_input(field, format!("no department with code {code:?}"))) }
 }
 
 // ---------------------------------------------------------------- users
@@ -167,24 +143,14 @@ pub async fn find_user<C: ConnectionTrait>(db: &C, id: &str) -> AppResult<user::
     if !ids::plausible(id) {
         return Err(AppError::NotFound);
     }
-    user::Entity::find_by_id(id.to_string())
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)
+    user::Entity::find_by_id(id.to_string()).one(db).await?.ok_or(AppError::NotFound)
 }
 
 pub async fn find_user_by_email<C: ConnectionTrait>(db: &C, email: &str) -> AppResult<user::Model> {
-    user::Entity::find()
-        .filter(user::Column::Email.eq(email.to_lowercase()))
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)
+    user::Entity::find().filter(user::Column::Email.eq(email.to_lowercase())).one(db).await?.ok_or(AppError::NotFound)
 }
 
-pub async fn roles_of<C: ConnectionTrait>(
-    db: &C,
-    user_id: &str,
-) -> AppResult<Vec<role_assignment::Model>> {
+pub async fn roles_of<C: ConnectionTrait>(db: &C, user_id: &str) -> AppResult<Vec<role_assignment::Model>> {
     Ok(role_assignment::Entity::find()
         .filter(role_assignment::Column::UserId.eq(user_id))
         .order_by_asc(role_assignment::Column::Department)
@@ -194,21 +160,10 @@ pub async fn roles_of<C: ConnectionTrait>(
 }
 
 pub async fn list_users(state: &AppState, page: &PageRequest) -> AppResult<Page<user::Model>> {
-    paginate(
-        &state.db.conn,
-        user::Entity::find(),
-        Keyset::newest_first(user::Column::Id),
-        page,
-        |u| u.id.clone(),
-    )
-    .await
+    paginate(&state.db.conn, user::Entity::find(), Keyset::newest_first(user::Column::Id), page, |u| u.id.clone()).await
 }
 
-pub async fn create_user(
-    state: &AppState,
-    rc: &RequestCtx,
-    input: NewUser,
-) -> AppResult<user::Model> {
+pub async fn create_user(state: &AppState, rc: &RequestCtx, input: NewUser) -> AppResult<user::Model> {
     let email = validate::email("input.email", &input.email)?;
     password::check_policy("input.password", &input.password)?;
     let display_name = validate::text("input.displayName", &input.display_name, 200)?;
@@ -216,21 +171,10 @@ pub async fn create_user(
 
     let mut uow = UnitOfWork::begin(&state.db, rc, "createUser").await?;
     if let Some(employee_id) = &input.employee_id {
-        crate::hr::service::check_linkable_employee(uow.conn(), "input.employeeId", employee_id)
-            .await?;
+        crate::hr::service::check_linkable_employee(uow.conn(), "input.employeeId", employee_id).await?;
     }
-    let created = insert_user(
-        uow.conn(),
-        &email,
-        password_hash,
-        &display_name,
-        input.employee_id,
-    )
-    .await?;
-    uow.record(Change::created(&UserRecord {
-        user: &created,
-        roles: &[],
-    }));
+    let created = insert_user(uow.conn(), &email, password_hash, &display_name, input.employee_id).await?;
+    uow.record(Change::created(&UserRecord { user: &created, roles: &[] }));
     uow.commit().await?;
     Ok(created)
 }
@@ -273,20 +217,12 @@ pub async fn create_administrator(
     let user = insert_user(uow.conn(), email, password_hash, display_name, None).await?;
     insert_role(uow.conn(), &user.id, Role::Admin, ALL_DEPARTMENTS).await?;
     let roles = roles_of(uow.conn(), &user.id).await?;
-    uow.record(Change::created(&UserRecord {
-        user: &user,
-        roles: &roles,
-    }));
+    uow.record(Change::created(&UserRecord { user: &user, roles: &roles }));
     uow.commit().await?;
     Ok(user)
 }
 
-pub async fn insert_role<C: ConnectionTrait>(
-    db: &C,
-    user_id: &str,
-    role: Role,
-    department: &str,
-) -> AppResult<()> {
+pub async fn insert_role<C: ConnectionTrait>(db: &C, user_id: &str, role: Role, department: &str) -> AppResult<()> {
     role_assignment::ActiveModel {
         id: Set(ids::new_id()),
         user_id: Set(user_id.to_string()),
@@ -301,10 +237,7 @@ pub async fn insert_role<C: ConnectionTrait>(
 }
 
 /// Bumps the token version, so every access token issued before stops working.
-pub async fn bump_token_version<C: ConnectionTrait>(
-    db: &C,
-    user: &user::Model,
-) -> AppResult<user::Model> {
+pub async fn bump_token_version<C: ConnectionTrait>(db: &C, user: &user::Model) -> AppResult<user::Model> {
     let mut active = user.clone().into_active_model();
     active.token_version = Set(user.token_version + 1);
     active.updated_at = Set(time::now());
@@ -336,18 +269,12 @@ pub async fn change_role(
     department: &str,
 ) -> AppResult<user::Model> {
     let department = department.trim();
-    let action = if change == RoleChange::Assign {
-        "assignRole"
-    } else {
-        "revokeRole"
-    };
+    let action = if change == RoleChange::Assign { "assignRole" } else { "revokeRole" };
     let mut uow = UnitOfWork::begin(&state.db, rc, action).await?;
     let user = find_user(uow.conn(), user_id).await?;
     require_department(uow.conn(), "input.department", department, true).await?;
     let before_roles = roles_of(uow.conn(), &user.id).await?;
-    let holds = before_roles
-        .iter()
-        .any(|r| r.role == role.as_str() && r.department == department);
+    let holds = before_roles.iter().any(|r| r.role == role.as_str() && r.department == department);
     match (change, holds) {
         // Nothing to change: answer with the user as it is, and write nothing.
         (RoleChange::Assign, true) | (RoleChange::Revoke, false) => {
@@ -367,24 +294,14 @@ pub async fn change_role(
     let updated = bump_token_version(uow.conn(), &user).await?;
     let after_roles = roles_of(uow.conn(), &user.id).await?;
     uow.record(Change::updated(
-        &UserRecord {
-            user: &user,
-            roles: &before_roles,
-        },
-        &UserRecord {
-            user: &updated,
-            roles: &after_roles,
-        },
+        &UserRecord { user: &user, roles: &before_roles },
+        &UserRecord { user: &updated, roles: &after_roles },
     ));
     uow.commit().await?;
     Ok(updated)
 }
 
-pub async fn deactivate_user(
-    state: &AppState,
-    rc: &RequestCtx,
-    user_id: &str,
-) -> AppResult<user::Model> {
+pub async fn deactivate_user(state: &AppState, rc: &RequestCtx, user_id: &str) -> AppResult<user::Model> {
     let caller = rc.principal()?;
     let mut uow = UnitOfWork::begin(&state.db, rc, "deactivateUser").await?;
     let user = find_user(uow.conn(), user_id).await?;
@@ -401,11 +318,7 @@ pub async fn deactivate_user(
 
 /// Deactivates a user inside a unit of work: tokens bumped, refresh tokens revoked. `auto` names
 /// the mutation this mimics when it is a consequence of another (offboarding).
-pub async fn deactivate(
-    uow: &mut UnitOfWork,
-    user: &user::Model,
-    auto: Option<&str>,
-) -> AppResult<user::Model> {
+pub async fn deactivate(uow: &mut UnitOfWork, user: &user::Model, auto: Option<&str>) -> AppResult<user::Model> {
     let roles = roles_of(uow.conn(), &user.id).await?;
     let mut active = user.clone().into_active_model();
     active.active = Set(false);
@@ -413,16 +326,7 @@ pub async fn deactivate(
     active.updated_at = Set(time::now());
     let updated = active.update(uow.conn()).await?;
     revoke_refresh_tokens(uow.conn(), &user.id).await?;
-    let change = Change::updated(
-        &UserRecord {
-            user,
-            roles: &roles,
-        },
-        &UserRecord {
-            user: &updated,
-            roles: &roles,
-        },
-    );
+    let change = Change::updated(&UserRecord { user, roles: &roles }, &UserRecord { user: &updated, roles: &roles });
     match auto {
         Some(mimics) => uow.record_auto(mimics, change),
         None => uow.record(change),

@@ -1,0 +1,469 @@
+//! Payable and receivable invoices: drafting, approval (segregation of duties, approval limit,
+//! gapless numbers), payments and voids, each with its automatic journal entry.
+
+use chrono::{Datelike, NaiveDate};
+use entity::{invoice, invoice_line, payment};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder,
+};
+use serde_json::{Value, json};
+
+use super::ledger;
+use super::rules::{self, InvoiceStatus, LineInput};
+use crate::audit::Audited;
+use crate::authz::{Perm, Scope};
+use crate::error::{AppError, AppResult};
+use crate::kernel::money::{self, Currency};
+use crate::kernel::pagination::{Keyset, Page, PageRequest, paginate};
+use crate::kernel::{Change, Principal, RequestCtx, UnitOfWork, counters, ids, time, validate};
+use crate::state::AppState;
+
+pub const PAYABLE: &str = "PAYABLE";
+pub const RECEIVABLE: &str = "RECEIVABLE";
+
+/// An amount of this invoice's currency, rendered with the currency's decimals.
+pub fn amount_of(invoice: &invoice::Model, units: i64) -> Decimal {
+    let decimals = Currency::parse(&invoice.currency).map(|c| c.decimals).unwrap_or(2);
+    money::round(money::amount(units), decimals)
+}
+
+/// An invoice with its lines, as the audit log describes it.
+pub struct InvoiceRecord<'a> {
+    pub invoice: &'a invoice::Model,
+    pub lines: &'a [invoice_line::Model],
+}
+
+impl Audited for InvoiceRecord<'_> {
+    const ENTITY_TYPE: &'static str = "Invoice";
+    fn audit_id(&self) -> String {
+        self.invoice.id.clone()
+    }
+    fn audit_department(&self) -> Option<String> {
+        Some(self.invoice.department_code.clone())
+    }
+    fn audit_snapshot(&self) -> Value {
+        let i = self.invoice;
+        let amount = |units| amount_of(i, units).to_string();
+        json!({
+            "id": i.id,
+            "department": i.department_code,
+            "kind": i.kind,
+            "number": i.number,
+            "counterparty": i.counterparty,
+            "currency": i.currency,
+            "issueDate": i.issue_date.to_string(),
+            "dueDate": i.due_date.to_string(),
+            "lines": self.lines.iter().map(|l| json!({
+                "description": l.description,
+                "quantity": money::plain(money::amount(l.quantity)).to_string(),
+                "unitPrice": money::plain(money::amount(l.unit_price)).to_string(),
+                "taxRate": money::plain(money::rate(l.tax_rate)).to_string(),
+                "netAmount": amount(l.net_amount),
+                "taxAmount": amount(l.tax_amount),
+            })).collect::<Vec<_>>(),
+            "subtotal": amount(i.subtotal),
+            "taxTotal": amount(i.tax_total),
+            "total": amount(i.total),
+            "amountPaid": amount(i.amount_paid),
+            "balanceDue": amount(i.total - i.amount_paid),
+            "status": i.status,
+            "createdBy": i.created_by,
+            "approvedBy": i.approved_by,
+        })
+    }
+}
+
+/// A payment, described in its invoice's currency and department.
+pub struct PaymentRecord<'a> {
+    pub payment: &'a payment::Model,
+    pub invoice: &'a invoice::Model,
+}
+
+impl Audited for PaymentRecord<'_> {
+    const ENTITY_TYPE: &'static str = "Payment";
+    fn audit_id(&self) -> String {
+        self.payment.id.clone()
+    }
+    fn audit_department(&self) -> Option<String> {
+        Some(self.invoice.department_code.clone())
+    }
+    fn audit_snapshot(&self) -> Value {
+        let p = self.payment;
+        json!({
+            "id": p.id,
+            "invoiceId": p.invoice_id,
+            "amount": amount_of(self.invoice, p.amount).to_string(),
+            "paidOn": p.paid_on.to_string(),
+            "reference": p.reference,
+        })
+    }
+}
+
+/// Which invoices the principal sees: everything of the departments where it reads invoices,
+/// and the receivables of those where it reads only receivables (front office).
+pub fn visible(state: &AppState, principal: &Principal, department: Option<&str>) -> AppResult<Condition> {
+    let full = state.authz.scope(principal, Perm::INVOICE_READ);
+    let receivables = state.authz.scope(principal, Perm::RECEIVABLE_READ);
+    if let Some(d) = department
+        && !full.contains(d)
+        && !receivables.contains(d)
+    {
+        return Err(AppError::forbidden());
+    }
+    let narrow = |s: Scope| match department {
+        Some(d) => s.restrict_to(d).unwrap_or_else(Scope::none),
+        None => s,
+    };
+    let column = invoice::Column::DepartmentCode;
+    Ok(Condition::any()
+        .add(narrow(full).expr(column))
+        .add(Condition::all().add(narrow(receivables).expr(column)).add(invoice::Column::Kind.eq(RECEIVABLE))))
+}
+
+fn can_see(state: &AppState, principal: &Principal, invoice: &invoice::Model) -> bool {
+    state.authz.allows(principal, Perm::INVOICE_READ, &invoice.department_code)
+        || (invoice.kind == RECEIVABLE
+            && state.authz.allows(principal, Perm::RECEIVABLE_READ, &invoice.department_code))
+}
+
+/// The invoice, or `NOT_FOUND` when it does not exist or the caller cannot see it.
+pub async fn find_visible<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> AppResult<invoice::Model> {
+    if !ids::plausible(id) {
+        return Err(AppError::NotFound);
+    }
+    let invoice = invoice::Entity::find_by_id(id.to_string()).one(db).await?.ok_or(AppError::NotFound)?;
+    if can_see(state, principal, &invoice) { Ok(invoice) } else { Err(AppError::NotFound) }
+}
+
+pub async fn lines_of<C: ConnectionTrait>(db: &C, invoice_id: &str) -> AppResult<Vec<invoice_line::Model>> {
+    Ok(invoice_line::Entity::find()
+        .filter(invoice_line::Column::InvoiceId.eq(invoice_id))
+        .order_by_asc(invoice_line::Column::LineNo)
+        .all(db)
+        .await?)
+}
+
+pub struct NewInvoice {
+    pub department: String,
+    pub receivable: bool,
+    pub counterparty: String,
+    pub currency: String,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub lines: Vec<LineInput>,
+}
+
+pub async fn create_invoice(state: &AppState, rc: &RequestCtx, input: NewInvoice) -> AppResult<invoice::Model> {
+    let principal = rc.principal()?;
+    let may_create = state.authz.allows(principal, Perm::INVOICE_CREATE, &input.department)
+        || (input.receivable && state.authz.allows(principal, Perm::RECEIVABLE_CREATE, &input.department));
+    if !may_create {
+        return Err(AppError::forbidden());
+    }
+    let counterparty = validate::text("input.counterparty", &input.counterparty, 200)?;
+    let currency = Currency::parse(input.currency.trim()).ok_or_else(|| {
+        AppError::bad_input("input.currency", "currency must be an upper-case ISO 4217 code such as EUR")
+    })?;
+    if input.due_date < input.issue_date {
+        return Err(AppError::bad_input("input.dueDate", "dueDate must not be before issueDate"));
+    }
+    for (i, line) in input.lines.iter().enumerate() {
+        validate::text(&format!("input.lines[{i}].description"), &line.description, 500)?;
+    }
+    let totals = rules::price_lines(currency, &input.lines)?;
+
+    let mut uow = UnitOfWork::begin(&state.db, rc, "createInvoice").await?;
+    crate::org::service::require_department(uow.conn(), "input.department", &input.department, false).await?;
+    let now = time::now();
+    let created = invoice::ActiveModel {
+        id: Set(ids::new_id()),
+        department_code: Set(input.department.clone()),
+        kind: Set(if input.receivable { RECEIVABLE } else { PAYABLE }.to_string()),
+        number: Set(None),
+        counterparty: Set(counterparty),
+        currency: Set(currency.code.to_string()),
+        issue_date: Set(input.issue_date),
+        due_date: Set(input.due_date),
+        subtotal: Set(money::amount_units(totals.subtotal)),
+        tax_total: Set(money::amount_units(totals.tax_total)),
+        total: Set(money::amount_units(totals.total)),
+        amount_paid: Set(0),
+        status: Set(InvoiceStatus::Draft.as_str().to_string()),
+        created_by: Set(principal.user_id.clone()),
+        approved_by: Set(None),
+        approval_entry_id: Set(None),
+        void_reason: Set(None),
+        version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(uow.conn())
+    .await?;
+    let mut lines = Vec::with_capacity(totals.lines.len());
+    for (i, line) in totals.lines.iter().enumerate() {
+        let stored = invoice_line::ActiveModel {
+            id: Set(ids::new_id()),
+            invoice_id: Set(created.id.clone()),
+            line_no: Set(i as i32 + 1),
+            description: Set(line.description.trim().to_string()),
+            quantity: Set(money::amount_units(line.quantity)),
+            unit_price: Set(money::amount_units(line.unit_price)),
+            tax_rate: Set(money::to_scaled(line.tax_rate, money::RATE_SCALE).expect("checked by price_lines")),
+            net_amount: Set(money::amount_units(line.net_amount)),
+            tax_amount: Set(money::amount_units(line.tax_amount)),
+        }
+        .insert(uow.conn())
+        .await?;
+        lines.push(stored);
+    }
+    uow.record(Change::created(&InvoiceRecord { invoice: &created, lines: &lines }));
+    uow.commit().await?;
+    Ok(created)
+}
+
+/// Moves an invoice from the version that was read to its next state; a concurrent change in
+/// between makes this `CONFLICT` (optimistic concurrency).
+async fn save_transition(
+    uow: &UnitOfWork,
+    read: &invoice::Model,
+    change: invoice::ActiveModel,
+) -> AppResult<invoice::Model> {
+    let mut change = change;
+    change.version = Set(read.version + 1);
+    change.updated_at = Set(time::now());
+    let updated = invoice::Entity::update_many()
+        .set(change)
+        .filter(invoice::Column::Id.eq(&read.id))
+        .filter(invoice::Column::Version.eq(read.version))
+        .exec(uow.conn())
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::conflict("the invoice was changed by someone else; reload it and try again"));
+    }
+    invoice::Entity::find_by_id(read.id.clone()).one(uow.conn()).await?.ok_or(AppError::NotFound)
+}
+
+pub async fn approve_invoice(state: &AppState, rc: &RequestCtx, id: &str) -> AppResult<invoice::Model> {
+    let principal = rc.principal()?;
+    let mut uow = UnitOfWork::begin(&state.db, rc, "approveInvoice").await?;
+    let invoice = find_visible(uow.conn(), state, principal, id).await?;
+    state.authz.require(principal, Perm::INVOICE_APPROVE, &invoice.department_code)?;
+    if invoice.created_by == principal.user_id {
+        return Err(AppError::Forbidden("the creator of an invoice may not approve it".into()));
+    }
+    let total = money::amount(invoice.total);
+    if total > state.settings.invoice_approval_limit
+        && !state.authz.allows(principal, Perm::INVOICE_APPROVE_ANY_AMOUNT, &invoice.department_code)
+    {
+        return Err(AppError::Forbidden(format!(
+            "a total above {} needs a finance manager's approval",
+            state.settings.invoice_approval_limit
+        )));
+    }
+    if InvoiceStatus::parse(&invoice.status) != InvoiceStatus::Draft {
+        return Err(AppError::conflict(format!("only a DRAFT invoice can be approved (it is {})", invoice.status)));
+    }
+    // Claim the transition first: a racing approval fails here, before it takes a number.
+    let claimed = save_transition(
+        &uow,
+        &invoice,
+        invoice::ActiveModel { status: Set(InvoiceStatus::Approved.as_str().into()), ..Default::default() },
+    )
+    .await?;
+    let receivable = invoice.kind == RECEIVABLE;
+    let year = invoice.issue_date.year();
+    let counter = format!("invoice:{}:{}:{year}", invoice.department_code.to_lowercase(), invoice.kind);
+    let number =
+        rules::invoice_number(&invoice.department_code, receivable, year, counters::next(uow.conn(), &counter).await?);
+
+    let (subtotal, tax, total) = (money::amount(invoice.subtotal), money::amount(invoice.tax_total), total);
+    let zero = Decimal::ZERO;
+    let lines: Vec<(&str, Decimal, Decimal)> = if receivable {
+        vec![("1100", total, zero), ("4000", zero, subtotal), ("2100", zero, tax)]
+    } else {
+        vec![("5000", subtotal, zero), ("1300", tax, zero), ("2000", zero, total)]
+    };
+    let entry = ledger::post_automatic(
+        &mut uow,
+        &principal.user_id,
+        &invoice.department_code,
+        invoice.issue_date,
+        format!("Invoice {number} — {}", invoice.counterparty),
+        format!("invoice:{}", invoice.id),
+        &lines,
+    )
+    .await?;
+    let mut approved = claimed.clone().into_active_model();
+    approved.number = Set(Some(number));
+    approved.approved_by = Set(Some(principal.user_id.clone()));
+    approved.approval_entry_id = Set(Some(entry.id));
+    let approved = approved.update(uow.conn()).await?;
+    let lines = lines_of(uow.conn(), &invoice.id).await?;
+    uow.record(Change::updated(
+        &InvoiceRecord { invoice: &invoice, lines: &lines },
+        &InvoiceRecord { invoice: &approved, lines: &lines },
+    ));
+    uow.commit().await?;
+    Ok(approved)
+}
+
+pub struct NewPayment {
+    pub invoice_id: String,
+    pub amount: Decimal,
+    pub paid_on: NaiveDate,
+    pub reference: Option<String>,
+}
+
+pub async fn record_payment(state: &AppState, rc: &RequestCtx, input: NewPayment) -> AppResult<payment::Model> {
+    let principal = rc.principal()?;
+    let reference = validate::optional_text("input.reference", input.reference.as_deref(), 200)?;
+    let mut uow = UnitOfWork::begin(&state.db, rc, "recordPayment").await?;
+    let invoice = find_visible(uow.conn(), state, principal, &input.invoice_id).await?;
+    state.authz.require(principal, Perm::INVOICE_PAY, &invoice.department_code)?;
+    let status = InvoiceStatus::parse(&invoice.status);
+    if !status.accepts_payment() {
+        return Err(AppError::conflict(format!(
+            "payments are recorded on APPROVED or PARTIALLY_PAID invoices (it is {})",
+            invoice.status
+        )));
+    }
+    let currency = Currency::parse(&invoice.currency).expect("stored currencies are valid");
+    if money::round(input.amount, currency.decimals) != input.amount {
+        return Err(AppError::bad_input(
+            "input.amount",
+            format!("amount has more decimals than {} allows", currency.code),
+        ));
+    }
+    let (paid, new_status) =
+        rules::apply_payment(money::amount(invoice.total), money::amount(invoice.amount_paid), input.amount)?;
+    let updated = save_transition(
+        &uow,
+        &invoice,
+        invoice::ActiveModel {
+            amount_paid: Set(money::amount_units(paid)),
+            status: Set(new_status.as_str().into()),
+            ..Default::default()
+        },
+    )
+    .await?;
+
+    let payment_id = ids::new_id();
+    let zero = Decimal::ZERO;
+    let lines: Vec<(&str, Decimal, Decimal)> = if invoice.kind == RECEIVABLE {
+        vec![("1000", input.amount, zero), ("1100", zero, input.amount)]
+    } else {
+        vec![("2000", input.amount, zero), ("1000", zero, input.amount)]
+    };
+    let entry = ledger::post_automatic(
+        &mut uow,
+        &principal.user_id,
+        &invoice.department_code,
+        input.paid_on,
+        format!("Payment of invoice {}", invoice.number.as_deref().unwrap_or("")),
+        format!("payment:{payment_id}"),
+        &lines,
+    )
+    .await?;
+    let created = payment::ActiveModel {
+        id: Set(payment_id),
+        invoice_id: Set(invoice.id.clone()),
+        amount: Set(money::amount_units(input.amount)),
+        paid_on: Set(input.paid_on),
+        reference: Set(reference),
+        journal_entry_id: Set(entry.id),
+        created_by: Set(principal.user_id.clone()),
+        created_at: Set(time::now()),
+    }
+    .insert(uow.conn())
+    .await?;
+    let lines = lines_of(uow.conn(), &invoice.id).await?;
+    uow.record(Change::created(&PaymentRecord { payment: &created, invoice: &updated }));
+    uow.record(Change::updated(
+        &InvoiceRecord { invoice: &invoice, lines: &lines },
+        &InvoiceRecord { invoice: &updated, lines: &lines },
+    ));
+    uow.commit().await?;
+    Ok(created)
+}
+
+pub async fn void_invoice(state: &AppState, rc: &RequestCtx, id: &str, reason: &str) -> AppResult<invoice::Model> {
+    let principal = rc.principal()?;
+    let mut uow = UnitOfWork::begin(&state.db, rc, "voidInvoice").await?;
+    let invoice = find_visible(uow.conn(), state, principal, id).await?;
+    state.authz.require(principal, Perm::INVOICE_VOID, &invoice.department_code)?;
+    let status = InvoiceStatus::parse(&invoice.status);
+    if !status.can_void(money::amount(invoice.amount_paid)) {
+        return Err(AppError::conflict(format!(
+            "only a DRAFT, or an APPROVED invoice with no payment, can be voided (it is {})",
+            invoice.status
+        )));
+    }
+    let reason = validate::text("reason", reason, 500)?;
+    let voided = save_transition(
+        &uow,
+        &invoice,
+        invoice::ActiveModel {
+            status: Set(InvoiceStatus::Void.as_str().into()),
+            void_reason: Set(Some(reason.clone())),
+            ..Default::default()
+        },
+    )
+    .await?;
+    if let Some(entry_id) = &invoice.approval_entry_id {
+        let memo = format!("Void of invoice {}: {reason}", invoice.number.as_deref().unwrap_or(""));
+        ledger::reverse_automatically(&mut uow, &principal.user_id, entry_id, time::today(), memo).await?;
+    }
+    let lines = lines_of(uow.conn(), &invoice.id).await?;
+    uow.record(Change::updated(
+        &InvoiceRecord { invoice: &invoice, lines: &lines },
+        &InvoiceRecord { invoice: &voided, lines: &lines },
+    ));
+    uow.commit().await?;
+    Ok(voided)
+}
+
+pub struct InvoiceFilter {
+    pub department: Option<String>,
+    pub kind: Option<&'static str>,
+    pub status: Option<&'static str>,
+    pub overdue_on: Option<NaiveDate>,
+}
+
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    filter: InvoiceFilter,
+    page: &PageRequest,
+) -> AppResult<Page<invoice::Model>> {
+    use invoice::Column as C;
+    let mut condition = Condition::all().add(visible(state, principal, filter.department.as_deref())?);
+    if let Some(kind) = filter.kind {
+        condition = condition.add(C::Kind.eq(kind));
+    }
+    if let Some(status) = filter.status {
+        condition = condition.add(C::Status.eq(status));
+    }
+    if let Some(day) = filter.overdue_on {
+        condition = condition
+            .add(C::Status.is_in([InvoiceStatus::Approved.as_str(), InvoiceStatus::PartiallyPaid.as_str()]))
+            .add(C::DueDate.lt(day));
+    }
+    let select = invoice::Entity::find().filter(condition);
+    paginate(&state.db.conn, select, Keyset::newest_first(C::Id), page, |i| i.id.clone()).await
+}
+
+pub async fn payments(state: &AppState, principal: &Principal, invoice_id: &str) -> AppResult<Vec<payment::Model>> {
+    let invoice = find_visible(&state.db.conn, state, principal, invoice_id).await?;
+    Ok(payment::Entity::find()
+        .filter(payment::Column::InvoiceId.eq(invoice.id))
+        .order_by_asc(payment::Column::Id)
+        .all(&state.db.conn)
+        .await?)
+}
