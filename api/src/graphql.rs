@@ -15,16 +15,19 @@ use crate::authz::gate::Gate;
 use crate::config::{Introspection, Settings};
 use crate::finance::graphql::{FinanceMutation, FinanceQuery};
 use crate::finance::loaders::{AccountById, EntryById, InvoiceById, ItemById, LinesByEntry, LinesByInvoice};
-use crate::hr::loaders::{EmployeeById, UserByEmployee};
+use crate::hr::graphql::{HrMutation, HrQuery};
+use crate::hr::loaders::{CandidatesByOpening, EmployeeById, OpeningById, PayslipsByRun, UserByEmployee};
+use crate::it::graphql::{ItMutation, ItQuery};
+use crate::it::loaders::{CommentsByTicket, HeldSeatsByLicense};
 use crate::org::graphql::{OrgMutation, OrgQuery};
 use crate::org::loaders::{DepartmentByCode, RolesByUser, UserById};
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
-pub struct Query(OrgQuery, FinanceQuery, AuditQueryRoot);
+pub struct Query(OrgQuery, FinanceQuery, HrQuery, ItQuery, AuditQueryRoot);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, OrgMutation, FinanceMutation);
+pub struct Mutation(AuthMutation, OrgMutation, FinanceMutation, HrMutation, ItMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -73,6 +76,11 @@ pub fn add_request_data(request: Request, state: &AppState) -> Request {
         .data(DataLoader::new(ItemById(db()), tokio::spawn))
         .data(DataLoader::new(LinesByEntry(db()), tokio::spawn))
         .data(DataLoader::new(LinesByInvoice(db()), tokio::spawn))
+        .data(DataLoader::new(OpeningById(db()), tokio::spawn))
+        .data(DataLoader::new(PayslipsByRun(db()), tokio::spawn))
+        .data(DataLoader::new(CandidatesByOpening(db()), tokio::spawn))
+        .data(DataLoader::new(CommentsByTicket(db()), tokio::spawn))
+        .data(DataLoader::new(HeldSeatsByLicense(db()), tokio::spawn))
 }
 
 /// Errors of nullable fields, set aside while the field itself resolves to `null`.

@@ -21,7 +21,7 @@
 //! - [`auth`]: passwords, tokens, login throttling, session mutations.
 //! - [`authz`]: the enforcer, the catalog of root fields, scopes, field guards.
 //! - [`audit`]: recording, the chain (JCS + SHA-256), verification, the auditor's queries.
-//! - [`org`], [`hr`]: one folder per domain — `graphql.rs`, `service.rs`, `loaders.rs`.
+//! - [`org`], [`finance`], [`hr`], [`it`]: one folder per domain — `graphql.rs`, `service.rs`, `loaders.rs`.
 //!
 //! Invariants:
 //! - Only this crate knows GraphQL; `entity` holds plain SeaORM models.
@@ -41,6 +41,7 @@ pub mod finance;
 pub mod graphql;
 pub mod hr;
 pub mod http;
+pub mod it;
 pub mod kernel;
 pub mod org;
 pub mod startup;

@@ -7,21 +7,33 @@
 //! - money, quantities and rates are scaled integers (see `api::kernel::money`), because
 //!   SeaORM reads `Decimal` from SQLite through `f64` and would silently lose digits.
 
+pub mod access_grant;
 pub mod account;
+pub mod asset;
 pub mod audit_event;
 pub mod audit_head;
 pub mod budget;
+pub mod candidate;
 pub mod counter;
 pub mod department;
 pub mod employee;
 pub mod inventory_item;
 pub mod invoice;
 pub mod invoice_line;
+pub mod job_opening;
 pub mod journal_entry;
 pub mod journal_line;
+pub mod leave_request;
+pub mod license_seat;
 pub mod payment;
+pub mod payroll_run;
+pub mod payslip;
 pub mod purchase_request;
 pub mod refresh_token;
 pub mod role_assignment;
+pub mod software_license;
 pub mod stock_movement;
+pub mod ticket;
+pub mod ticket_comment;
+pub mod training_record;
 pub mod user;

@@ -7,6 +7,7 @@ mod m0001_org;
 mod m0002_audit;
 mod m0003_hr;
 mod m0004_finance;
+mod m0005_it;
 
 pub struct Migrator;
 
@@ -18,8 +19,22 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_audit::Migration),
             Box::new(m0003_hr::Migration),
             Box::new(m0004_finance::Migration),
+            Box::new(m0005_it::Migration),
         ]
     }
+}
+
+pub(crate) fn t(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+/// A foreign key from `table.column` to `departments.code`.
+pub(crate) fn department_fk(table: &str) -> ForeignKeyCreateStatement {
+    ForeignKey::create().from(t(table), t("department_code")).to(t("departments"), t("code")).to_owned()
+}
+
+pub(crate) fn ref_fk(table: &str, column: &str, target: &str) -> ForeignKeyCreateStatement {
+    ForeignKey::create().from(t(table), t(column)).to(t(target), t("id")).to_owned()
 }
 
 /// Helpers shared by the migrations: every table uses the same column shapes.

@@ -1,6 +1,7 @@
 //! Finance: chart of accounts (seeded), journal, invoices, payments, budgets, inventory.
 
 use crate::cols::*;
+use crate::{department_fk, ref_fk, t};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -21,19 +22,6 @@ const CHART: &[(&str, &str, &str)] = &[
     ("5000", "Operating Expenses", "EXPENSE"),
     ("5100", "Salaries Expense", "EXPENSE"),
 ];
-
-fn t(name: &str) -> Alias {
-    Alias::new(name)
-}
-
-/// A foreign key from `table.column` to `departments.code`.
-fn department_fk(table: &str) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(t(table), t("department_code")).to(t("departments"), t("code")).to_owned()
-}
-
-fn ref_fk(table: &str, column: &str, target: &str) -> ForeignKeyCreateStatement {
-    ForeignKey::create().from(t(table), t(column)).to(t(target), t("id")).to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -3,7 +3,7 @@
 
 use entity::{inventory_item, purchase_request, stock_movement};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
 use super::rules::scaled_input;
@@ -294,27 +294,11 @@ pub async fn list_items(
         Some(false) => condition = condition.add(Expr::col(C::QuantityOnHand).gt(Expr::col(C::ReorderPoint))),
         None => {}
     }
-    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-        condition = condition.add(
-            Condition::any()
-                .add(
-                    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(C::Name)))
-                        .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
-                )
-                .add(
-                    Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(C::Sku)))
-                        .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
-                ),
-        );
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        condition = condition.add(crate::kernel::search::contains_any(&[C::Name, C::Sku], search));
     }
     let select = inventory_item::Entity::find().filter(condition);
     paginate(&state.db.conn, select, Keyset::newest_first(C::Id), page, |i| i.id.clone()).await
-}
-
-/// `%` and `_` in a search are literal characters, not wildcards.
-pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// An item's movements, newest first, one page at a time.

@@ -7,9 +7,12 @@ use async_graphql::dataloader::Loader;
 use entity::user;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
-use crate::by_key_loader;
+use crate::{by_key_loader, grouped_loader};
 
 by_key_loader!(EmployeeById, employee, Id, id);
+by_key_loader!(OpeningById, job_opening, Id, id);
+grouped_loader!(PayslipsByRun, payslip, RunId, run_id, Id);
+grouped_loader!(CandidatesByOpening, candidate, OpeningId, opening_id, Id);
 
 /// The user linked to an employee record, keyed by employee id (the link is optional).
 pub struct UserByEmployee(pub DatabaseConnection);

@@ -9,6 +9,7 @@ pub mod loaders;
 pub mod money;
 pub mod pagination;
 pub mod scalars;
+pub mod search;
 pub mod time;
 pub mod uow;
 pub mod validate;

@@ -85,6 +85,11 @@ impl UnitOfWork {
         &self.txn.txn
     }
 
+    /// The user on whose behalf this unit of work runs, if any.
+    pub fn actor_id(&self) -> Option<String> {
+        self.actor_id.clone()
+    }
+
     /// Names the actor when the request had none yet (a login).
     pub fn set_actor(&mut self, user_id: Option<String>, email: Option<String>) {
         self.actor_id = user_id;

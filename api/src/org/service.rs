@@ -171,7 +171,7 @@ pub async fn create_user(state: &AppState, rc: &RequestCtx, input: NewUser) -> A
 
     let mut uow = UnitOfWork::begin(&state.db, rc, "createUser").await?;
     if let Some(employee_id) = &input.employee_id {
-        crate::hr::service::check_linkable_employee(uow.conn(), "input.employeeId", employee_id).await?;
+        crate::hr::employees::check_linkable(uow.conn(), "input.employeeId", employee_id).await?;
     }
     let created = insert_user(uow.conn(), &email, password_hash, &display_name, input.employee_id).await?;
     uow.record(Change::created(&UserRecord { user: &created, roles: &[] }));
