@@ -32,6 +32,40 @@ async fn every_demo_user_signs_in_and_finds_records_in_every_module() {
     assert_eq!(data["inventoryItems"]["totalCount"], 3);
     assert_eq!(data["purchaseRequests"], json!([{"status": "OPEN"}]), "toner is at its reorder point");
     assert_eq!(data["verifyAuditChain"]["valid"], true);
+
+    let people_and_it = app
+        .gql(
+            Some(&admin),
+            "{ employees { totalCount } payrollRuns { nodes { status department { code } } } leaveRequests { totalCount }
+               jobOpenings { candidates { stage } } expiringTrainings(withinDays: 30) { title }
+               assets { totalCount } softwareLicenses { seatsUsed } tickets { totalCount } accessGrants(activeOnly: true) { system } }",
+            json!({}),
+        )
+        .await;
+    let data = people_and_it.ok();
+    assert_eq!(data["employees"]["totalCount"], 11);
+    let mut runs: Vec<String> = data["payrollRuns"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap().to_string())
+        .collect();
+    runs.sort();
+    assert_eq!(runs, ["DRAFT", "POSTED"]);
+    assert_eq!(data["leaveRequests"]["totalCount"], 2);
+    assert_eq!(data["jobOpenings"][0]["candidates"].as_array().unwrap().len(), 3);
+    assert_eq!(data["expiringTrainings"], json!([{"title": "Forklift operator licence"}]));
+    assert_eq!(data["assets"]["totalCount"], 4);
+    assert_eq!(data["softwareLicenses"], json!([{"seatsUsed": 2}]), "the leaver's seat was released");
+    assert!(data["tickets"]["totalCount"].as_i64().unwrap() >= 13, "onboarding, offboarding and support tickets");
+    assert_eq!(data["accessGrants"].as_array().unwrap().len(), 2);
+
+    // Demo users are linked to their employee records: self-service works out of the box.
+    let clerk = app.login("finance.clerk@demo.trastienda", "demo-password-clerk").await;
+    let me =
+        app.gql(Some(&clerk), "{ me { employee { firstName annualSalary } } myPayslips { period } }", json!({})).await;
+    assert_eq!(me.ok()["me"]["employee"]["firstName"], "Carla");
+    assert_eq!(me.ok()["myPayslips"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -16,6 +16,10 @@ use crate::finance::budgets::{self, SetBudget};
 use crate::finance::inventory::{self, MovementKind, NewItem, NewMovement};
 use crate::finance::invoices::{self, NewInvoice, NewPayment};
 use crate::finance::rules::LineInput;
+use crate::hr::employees::{self, Hire};
+use crate::hr::{leave, payroll, recruitment, training};
+use crate::it::assets::{self, Register};
+use crate::it::{access, licenses, tickets};
 use crate::kernel::time;
 use crate::kernel::{Auth, RequestCtx};
 use crate::org::service::{self as org, NewDepartment, NewUser, RoleChange};
@@ -54,7 +58,22 @@ pub async fn seed(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed_company(state: &AppState) -> crate::error::AppResult<()> {
+/// Employee records of the demo users: (email, department, first name, last name, position, salary).
+const DEMO_STAFF: &[(&str, &str, &str, &str, &str, &str)] = &[
+    ("finance.manager@demo.trastienda", "fin", "Felix", "Fernández", "Finance manager", "68000"),
+    ("finance.clerk@demo.trastienda", "fin", "Carla", "Castro", "Accounts clerk", "34000"),
+    ("hr.manager@demo.trastienda", "hr", "Helena", "Herrera", "Head of people", "66000"),
+    ("hr.officer@demo.trastienda", "hr", "Hugo", "Hidalgo", "HR officer", "38000"),
+    ("it.manager@demo.trastienda", "it", "Iris", "Ibáñez", "IT manager", "64000"),
+    ("it.tech@demo.trastienda", "it", "Tomás", "Torres", "Support technician", "31000"),
+    ("ops.manager@demo.trastienda", "ops", "Marta", "Molina", "Operations manager", "52000"),
+    ("front.office@demo.trastienda", "sales", "Fran", "Flores", "Shop assistant", "24000"),
+    ("pablo.picker@demo.trastienda", "ops", "Pablo", "Prieto", "Warehouse picker", "23000"),
+    ("rosa.driver@demo.trastienda", "ops", "Rosa", "Ruiz", "Delivery driver", "25500"),
+    ("leo.leaver@demo.trastienda", "ops", "Leo", "Lozano", "Warehouse picker", "23000"),
+];
+
+async fn seed_company(state: &AppState) -> AppResult<()> {
     let system = RequestCtx::system(format!("demo-{}", uuid::Uuid::new_v4()));
     let (email, password, name, _, _) = DEMO_USERS[0];
     let hash = crate::auth::password::hash(password.into()).await?;
@@ -66,17 +85,169 @@ async fn seed_company(state: &AppState) -> crate::error::AppResult<()> {
         org::create_department(state, &admin, NewDepartment { code: code.to_string(), name: name.to_string(), kind })
             .await?;
     }
+    // Hiring opens each newcomer's onboarding ticket, as it would for any client.
+    let mut staff = std::collections::HashMap::new();
+    for (email, department, first, last, position, salary) in DEMO_STAFF {
+        let hire = Hire {
+            department: department.to_string(),
+            first_name: first.to_string(),
+            last_name: last.to_string(),
+            email: email.to_string(),
+            position: position.to_string(),
+            manager_id: None,
+            hire_date: time::today() - Duration::days(400),
+            annual_salary: d(salary),
+            currency: "EUR".into(),
+            national_id: Some(format!("{:08}X", 10_000_000 + staff.len() * 7_919)),
+            bank_account: Some(format!("ES76 2100 0418 4502 0005 {:04}", 1000 + staff.len())),
+        };
+        staff.insert(*email, employees::hire(state, &admin, hire).await?);
+    }
     for (email, password, name, role, dept) in &DEMO_USERS[1..] {
         let new = NewUser {
             email: email.to_string(),
             password: password.to_string(),
             display_name: name.to_string(),
-            employee_id: None,
+            employee_id: staff.get(email).map(|e| e.id.clone()),
         };
         let user = org::create_user(state, &admin, new).await?;
         org::change_role(state, &admin, RoleChange::Assign, &user.id, *role, dept).await?;
     }
     seed_finance(state, &system.request_id).await?;
+    seed_people(state, &system.request_id, &staff).await?;
+    seed_it(state, &system.request_id, &staff).await?;
+    Ok(())
+}
+
+type Staff = std::collections::HashMap<&'static str, entity::employee::Model>;
+
+/// Last month's payroll of finance, posted; leave requests; an opening; certifications.
+async fn seed_people(state: &AppState, request_id: &str, staff: &Staff) -> AppResult<()> {
+    let hr_officer = as_user(state, "hr.officer@demo.trastienda", request_id).await?;
+    let hr_manager = as_user(state, "hr.manager@demo.trastienda", request_id).await?;
+    let clerk = as_user(state, "finance.clerk@demo.trastienda", request_id).await?;
+    let ops_manager = as_user(state, "ops.manager@demo.trastienda", request_id).await?;
+    let today = time::today();
+    let last_month = today.with_day(1).expect("day 1 exists") - Duration::days(1);
+    let period = format!("{:04}-{:02}", last_month.year(), last_month.month());
+    let run = payroll::create_run(state, &hr_officer, "fin", &period).await?;
+    payroll::approve_run(state, &hr_manager, &run.id).await?;
+    payroll::post_run(state, &clerk, &run.id).await?;
+    payroll::create_run(state, &hr_officer, "ops", &period).await?;
+
+    let next_monday = |weeks: i64| {
+        let monday = today + Duration::days((7 - today.weekday().num_days_from_monday() as i64) % 7 + 7 * weeks);
+        if monday.year() == today.year() { monday } else { today.with_day(1).expect("day 1 exists") }
+    };
+    let ask = |employee: &str, kind: &'static str, start: chrono::NaiveDate, days: i64| leave::NewRequest {
+        employee_id: Some(staff[employee].id.clone()),
+        leave_type: kind,
+        start_date: start,
+        end_date: (start + Duration::days(days))
+            .min(start.with_month(12).and_then(|d| d.with_day(31)).unwrap_or(start)),
+        reason: Some("demo".into()),
+    };
+    let pablo =
+        leave::request(state, &hr_officer, ask("pablo.picker@demo.trastienda", "VACATION", next_monday(1), 4)).await?;
+    leave::decide(state, &ops_manager, &pablo.id, true, Some("Enjoy!".into())).await?;
+    leave::request(state, &hr_officer, ask("rosa.driver@demo.trastienda", "VACATION", next_monday(2), 2)).await?;
+
+    let opening = recruitment::open(state, &hr_officer, "ops", "Warehouse picker", 2).await?;
+    let candidates = [
+        ("Nora Navarro", "nora@example.com"),
+        ("Iván Iglesias", "ivan@example.com"),
+        ("Eva Esteban", "eva@example.com"),
+    ];
+    let mut ids = Vec::new();
+    for (name, email) in candidates {
+        ids.push(recruitment::add_candidate(state, &hr_officer, &opening.id, name, email).await?.id);
+    }
+    recruitment::move_candidate(state, &hr_officer, &ids[0], "OFFER").await?;
+    recruitment::move_candidate(state, &hr_officer, &ids[1], "INTERVIEW").await?;
+    recruitment::move_candidate(state, &hr_officer, &ids[2], "REJECTED").await?;
+
+    for (email, title, kind, lapses_in) in [
+        ("pablo.picker@demo.trastienda", "Forklift operator licence", "CERTIFICATION", Some(20)),
+        ("rosa.driver@demo.trastienda", "Defensive driving", "CERTIFICATION", Some(300)),
+    ] {
+        let Some(employee) = staff.get(email) else { continue };
+        let record = training::NewRecord {
+            employee_id: employee.id.clone(),
+            title: title.into(),
+            kind,
+            completed_on: today - Duration::days(345),
+            expires_on: lapses_in.map(|d| today + Duration::days(d)),
+        };
+        training::record(state, &hr_officer, record).await?;
+    }
+    Ok(())
+}
+
+/// Laptops and licences for the staff, tickets in several states, access grants, and one
+/// leaver whose termination shows the automatic offboarding.
+async fn seed_it(state: &AppState, request_id: &str, staff: &Staff) -> AppResult<()> {
+    let tech = as_user(state, "it.tech@demo.trastienda", request_id).await?;
+    let it_manager = as_user(state, "it.manager@demo.trastienda", request_id).await?;
+    let hr_manager = as_user(state, "hr.manager@demo.trastienda", request_id).await?;
+    let front = as_user(state, "front.office@demo.trastienda", request_id).await?;
+    let today = time::today();
+
+    let office =
+        licenses::add(state, &it_manager, "it", "Office suite", "Microsoft", 10, Some(today + Duration::days(200)))
+            .await?;
+    for (n, email) in ["finance.clerk@demo.trastienda", "ops.manager@demo.trastienda", "leo.leaver@demo.trastienda"]
+        .iter()
+        .enumerate()
+    {
+        let register = Register {
+            department: "it".into(),
+            tag: format!("LAP-{:03}", n + 1),
+            kind: "LAPTOP",
+            model: "ThinkPad T14".into(),
+            serial_number: format!("PF-3X{:04}", 4711 + n),
+            purchase_date: Some(today - Duration::days(300)),
+            purchase_cost: Some(d("1249.00")),
+            warranty_ends_on: Some(today + Duration::days(795)),
+        };
+        let laptop = assets::register(state, &tech, register).await?;
+        assets::assign(state, &tech, &laptop.id, &staff[email].id).await?;
+        licenses::assign_seat(state, &tech, &office.id, &staff[email].id).await?;
+        access::grant(state, &tech, &staff[email].id, "ERP", "user").await?;
+    }
+    let spare = Register {
+        department: "it".into(),
+        tag: "MON-001".into(),
+        kind: "MONITOR",
+        model: "Dell U2723QE".into(),
+        serial_number: "CN-0XYZ".into(),
+        purchase_date: None,
+        purchase_cost: Some(d("489.90")),
+        warranty_ends_on: None,
+    };
+    assets::register(state, &tech, spare).await?;
+
+    let printer = tickets::OpenInput {
+        department: Some("sales".into()),
+        title: "Receipt printer offline".into(),
+        description: "The till's receipt printer stopped after the update.".into(),
+        category: "HARDWARE",
+        priority: "P2",
+    };
+    let printer = tickets::open(state, &front, printer).await?;
+    let tech_user = crate::org::service::find_user_by_email(&state.db.conn, "it.tech@demo.trastienda").await?;
+    tickets::assign(state, &tech, &printer.id, &tech_user.id).await?;
+    tickets::update_status(state, &tech, &printer.id, "IN_PROGRESS").await?;
+    tickets::comment(state, &tech, &printer.id, "Driver rolled back; testing.").await?;
+
+    // Leo leaves: grants revoked, seat released, laptop to collect, account deactivated.
+    employees::terminate(
+        state,
+        &hr_manager,
+        &staff["leo.leaver@demo.trastienda"].id,
+        today,
+        "End of fixed-term contract",
+    )
+    .await?;
     Ok(())
 }
 
