@@ -410,3 +410,47 @@ async fn two_server_processes_on_one_database_keep_one_chain() {
     let report = app.gql(Some(&admin), "{ verifyAuditChain { valid headSeq } }", json!({})).await;
     assert_eq!(report.ok()["verifyAuditChain"], json!({"valid": true, "headSeq": head + 60}));
 }
+
+#[tokio::test]
+async fn every_audit_filter_narrows_the_log() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    let dept = app.create_department(&admin, "fin", "FINANCE").await;
+    let (clerk_id, clerk) = app.user_with_role(&admin, "clerk@example.com", "AUDITOR", "*").await;
+    app.gql(
+        Some(&clerk),
+        "mutation { createDepartment(input: {code: \"x\", name: \"X\", kind: OTHER}) { id } }",
+        json!({}),
+    )
+    .await
+    .expect_code("FORBIDDEN");
+    let all = app.audit_events(&admin).await;
+    let first_at = all[0]["occurredAt"].clone();
+    let last_at = all.last().unwrap()["occurredAt"].clone();
+
+    let count = |filter: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let res = app
+                .gql(
+                    Some(&admin),
+                    "query($f: AuditFilter) { auditLog(first: 100, filter: $f) { totalCount } }",
+                    json!({"f": filter}),
+                )
+                .await;
+            res.ok()["auditLog"]["totalCount"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(count(json!({"entityType": "Department"})).await, 2, "the creation and the refused one");
+    assert_eq!(count(json!({"entityType": "Department", "outcome": "SUCCESS"})).await, 1);
+    assert_eq!(count(json!({"entityType": "Department", "entityId": dept["id"]})).await, 1);
+    assert_eq!(count(json!({"department": "fin"})).await, 1);
+    assert_eq!(count(json!({"outcome": "DENIED"})).await, 1);
+    assert_eq!(count(json!({"actorId": clerk_id, "action": "createDepartment"})).await, 1);
+    assert_eq!(count(json!({"from": first_at, "to": last_at})).await, all.len() as i64);
+    assert_eq!(count(json!({"from": "2099-01-01T00:00:00Z"})).await, 0);
+    assert_eq!(count(json!({"to": "2000-01-01T00:00:00Z"})).await, 0);
+    let bad_cursor = app.gql(Some(&admin), "{ auditLog(after: \"bm90LWEtY3Vyc29y\") { totalCount } }", json!({})).await;
+    assert_eq!(bad_cursor.expect_code("BAD_USER_INPUT")["extensions"]["field"], "after");
+}

@@ -333,6 +333,15 @@ async fn voiding_drafts_and_unpaid_approvals_reverses_the_entry_and_keeps_the_nu
     let c = company().await;
     let draft = c.draft(&c.clerk, "fin", "PAYABLE", "1", "100", "0.21").await;
     assert_eq!(c.void(&c.clerk, &draft["id"]).await.ok()["voidInvoice"], json!({"status": "VOID", "number": null}));
+    let voided = c
+        .app
+        .gql(Some(&c.clerk), "query($id: ID!) { invoice(id: $id) { total balanceDue } }", json!({"id": draft["id"]}))
+        .await;
+    assert_eq!(
+        voided.ok()["invoice"],
+        json!({"total": "121.00", "balanceDue": "0.00"}),
+        "nothing is owed on a void invoice"
+    );
     c.void(&c.clerk, &draft["id"]).await.expect_code("CONFLICT");
 
     let approved = c.draft(&c.clerk, "fin", "PAYABLE", "1", "100", "0.21").await;

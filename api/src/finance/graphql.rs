@@ -291,7 +291,7 @@ impl Invoice {
         self.amount(self.0.amount_paid)
     }
     async fn balance_due(&self) -> Decimal {
-        self.amount(self.0.total - self.0.amount_paid)
+        self.amount(invoices::balance_due_units(&self.0))
     }
     async fn status(&self) -> InvoiceStatus {
         InvoiceStatus::from_rule(Status::parse(&self.0.status))

@@ -12,6 +12,7 @@ use crate::authz::Perm;
 use crate::error::{AppError, AppResult, DbResultExt};
 use crate::kernel::money::{self, AMOUNT_SCALE};
 use crate::kernel::pagination::{Keyset, Page, PageRequest, fetch, paginate};
+use crate::kernel::versioned::save_if_unchanged;
 use crate::kernel::{Change, Principal, RequestCtx, UnitOfWork, ids, time, validate};
 use crate::state::AppState;
 
@@ -212,22 +213,10 @@ pub async fn record_movement(
             item.unit
         )));
     }
-    let moved = inventory_item::Entity::update_many()
-        .set(inventory_item::ActiveModel {
-            quantity_on_hand: Set(on_hand),
-            version: Set(item.version + 1),
-            updated_at: Set(time::now()),
-            ..Default::default()
-        })
-        .filter(inventory_item::Column::Id.eq(&item.id))
-        .filter(inventory_item::Column::Version.eq(item.version))
-        .exec(uow.conn())
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(AppError::conflict("the item's stock changed meanwhile; try again"));
-    }
+    let change = inventory_item::ActiveModel { quantity_on_hand: Set(on_hand), ..Default::default() };
+    let conflict = "the item's stock changed meanwhile; try again";
     let updated =
-        inventory_item::Entity::find_by_id(item.id.clone()).one(uow.conn()).await?.ok_or(AppError::NotFound)?;
+        save_if_unchanged::<inventory_item::Entity, _>(uow.conn(), &item.id, item.version, change, conflict).await?;
     let movement = stock_movement::ActiveModel {
         id: Set(ids::new_id()),
         item_id: Set(item.id.clone()),

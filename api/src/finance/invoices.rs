@@ -17,6 +17,7 @@ use crate::authz::{Perm, Scope};
 use crate::error::{AppError, AppResult};
 use crate::kernel::money::{self, Currency};
 use crate::kernel::pagination::{Keyset, Page, PageRequest, paginate};
+use crate::kernel::versioned::save_if_unchanged;
 use crate::kernel::{Change, Principal, RequestCtx, UnitOfWork, counters, ids, time, validate};
 use crate::state::AppState;
 
@@ -27,6 +28,11 @@ pub const RECEIVABLE: &str = "RECEIVABLE";
 pub fn amount_of(invoice: &invoice::Model, units: i64) -> Decimal {
     let decimals = Currency::parse(&invoice.currency).map(|c| c.decimals).unwrap_or(2);
     money::round(money::amount(units), decimals)
+}
+
+/// What is still owed: nothing once the invoice is void.
+pub fn balance_due_units(invoice: &invoice::Model) -> i64 {
+    if InvoiceStatus::parse(&invoice.status) == InvoiceStatus::Void { 0 } else { invoice.total - invoice.amount_paid }
 }
 
 /// An invoice with its lines, as the audit log describes it.
@@ -67,7 +73,7 @@ impl Audited for InvoiceRecord<'_> {
             "taxTotal": amount(i.tax_total),
             "total": amount(i.total),
             "amountPaid": amount(i.amount_paid),
-            "balanceDue": amount(i.total - i.amount_paid),
+            "balanceDue": amount(balance_due_units(i)),
             "status": i.status,
             "createdBy": i.created_by,
             "approvedBy": i.approved_by,
@@ -228,26 +234,14 @@ pub async fn create_invoice(state: &AppState, rc: &RequestCtx, input: NewInvoice
     Ok(created)
 }
 
-/// Moves an invoice from the version that was read to its next state; a concurrent change in
-/// between makes this `CONFLICT` (optimistic concurrency).
+/// Moves an invoice on from the version that was read (optimistic concurrency).
 async fn save_transition(
     uow: &UnitOfWork,
     read: &invoice::Model,
     change: invoice::ActiveModel,
 ) -> AppResult<invoice::Model> {
-    let mut change = change;
-    change.version = Set(read.version + 1);
-    change.updated_at = Set(time::now());
-    let updated = invoice::Entity::update_many()
-        .set(change)
-        .filter(invoice::Column::Id.eq(&read.id))
-        .filter(invoice::Column::Version.eq(read.version))
-        .exec(uow.conn())
-        .await?;
-    if updated.rows_affected != 1 {
-        return Err(AppError::conflict("the invoice was changed by someone else; reload it and try again"));
-    }
-    invoice::Entity::find_by_id(read.id.clone()).one(uow.conn()).await?.ok_or(AppError::NotFound)
+    let conflict = "the invoice was changed by someone else; reload it and try again";
+    save_if_unchanged::<invoice::Entity, _>(uow.conn(), &read.id, read.version, change, conflict).await
 }
 
 pub async fn approve_invoice(state: &AppState, rc: &RequestCtx, id: &str) -> AppResult<invoice::Model> {

@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult, DbResultExt};
 use crate::finance::ledger;
 use crate::kernel::money::{self, Currency};
 use crate::kernel::pagination::{Keyset, Page, PageRequest, paginate};
+use crate::kernel::versioned::save_if_unchanged;
 use crate::kernel::{Change, Principal, RequestCtx, UnitOfWork, ids, time};
 use crate::state::AppState;
 
@@ -173,26 +174,14 @@ async fn find_visible<C: ConnectionTrait>(
     Ok(run)
 }
 
-/// Moves a run from `from` to the state `change` sets, bumping its version; a racing change
-/// makes this `CONFLICT`.
+/// Moves a run on from the version that was read (optimistic concurrency).
 async fn transition(
     uow: &UnitOfWork,
     run: &payroll_run::Model,
     change: payroll_run::ActiveModel,
 ) -> AppResult<payroll_run::Model> {
-    let mut change = change;
-    change.version = Set(run.version + 1);
-    change.updated_at = Set(time::now());
-    let done = payroll_run::Entity::update_many()
-        .set(change)
-        .filter(payroll_run::Column::Id.eq(&run.id))
-        .filter(payroll_run::Column::Version.eq(run.version))
-        .exec(uow.conn())
-        .await?;
-    if done.rows_affected != 1 {
-        return Err(AppError::conflict("the payroll run was changed by someone else; reload it"));
-    }
-    payroll_run::Entity::find_by_id(run.id.clone()).one(uow.conn()).await?.ok_or(AppError::NotFound)
+    let conflict = "the payroll run was changed by someone else; reload it";
+    save_if_unchanged::<payroll_run::Entity, _>(uow.conn(), &run.id, run.version, change, conflict).await
 }
 
 pub async fn approve_run(state: &AppState, rc: &RequestCtx, id: &str) -> AppResult<payroll_run::Model> {

@@ -4,7 +4,7 @@
 use entity::{candidate, job_opening};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    QueryFilter,
 };
 use serde_json::{Value, json};
 
@@ -188,16 +188,4 @@ pub async fn openings(
     }
     let select = job_opening::Entity::find().filter(condition);
     Ok(fetch(&state.db.conn, select, Keyset::newest_first(job_opening::Column::Id), page).await?.0)
-}
-
-pub async fn opening_by_id<C: ConnectionTrait>(db: &C, id: &str) -> AppResult<job_opening::Model> {
-    job_opening::Entity::find_by_id(id.to_string()).one(db).await?.ok_or(AppError::NotFound)
-}
-
-pub async fn candidates_of<C: ConnectionTrait>(db: &C, opening_id: &str) -> AppResult<Vec<candidate::Model>> {
-    Ok(candidate::Entity::find()
-        .filter(candidate::Column::OpeningId.eq(opening_id))
-        .order_by_asc(candidate::Column::Id)
-        .all(db)
-        .await?)
 }

@@ -13,6 +13,7 @@ use crate::finance::rules::scaled_input;
 use crate::hr::employees;
 use crate::kernel::money::{self, AMOUNT_SCALE};
 use crate::kernel::pagination::{Keyset, Page, PageRequest, paginate};
+use crate::kernel::versioned::save_if_unchanged;
 use crate::kernel::{Change, Principal, RequestCtx, UnitOfWork, ids, time, validate};
 use crate::state::AppState;
 
@@ -113,21 +114,10 @@ async fn find_visible<C: ConnectionTrait>(
     Ok(found)
 }
 
-/// Saves a transition from the state that was read; a racing change makes this `CONFLICT`.
+/// Saves a transition from the version that was read (optimistic concurrency).
 async fn save(uow: &UnitOfWork, read: &asset::Model, change: asset::ActiveModel) -> AppResult<asset::Model> {
-    let mut change = change;
-    change.version = Set(read.version + 1);
-    change.updated_at = Set(time::now());
-    let done = asset::Entity::update_many()
-        .set(change)
-        .filter(asset::Column::Id.eq(&read.id))
-        .filter(asset::Column::Version.eq(read.version))
-        .exec(uow.conn())
-        .await?;
-    if done.rows_affected != 1 {
-        return Err(AppError::conflict("the asset was changed by someone else; reload it"));
-    }
-    asset::Entity::find_by_id(read.id.clone()).one(uow.conn()).await?.ok_or(AppError::NotFound)
+    let conflict = "the asset was changed by someone else; reload it";
+    save_if_unchanged::<asset::Entity, _>(uow.conn(), &read.id, read.version, change, conflict).await
 }
 
 pub async fn assign(state: &AppState, rc: &RequestCtx, asset_id: &str, employee_id: &str) -> AppResult<asset::Model> {

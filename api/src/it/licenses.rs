@@ -3,8 +3,7 @@
 use chrono::NaiveDate;
 use entity::{employee, license_seat, software_license};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{Value, json};
 
@@ -224,13 +223,4 @@ pub async fn list(
     let scope = state.authz.list_scope(principal, Perm::LICENSE_READ, department)?;
     let select = software_license::Entity::find().filter(scope.condition(software_license::Column::DepartmentCode));
     Ok(fetch(&state.db.conn, select, Keyset::newest_first(software_license::Column::Id), page).await?.0)
-}
-
-/// Seats in use per licence, for `seatsUsed`.
-pub async fn seats_used<C: ConnectionTrait>(db: &C, license_id: &str) -> AppResult<u64> {
-    Ok(license_seat::Entity::find()
-        .filter(license_seat::Column::LicenseId.eq(license_id))
-        .filter(license_seat::Column::ReleasedAt.is_null())
-        .count(db)
-        .await?)
 }

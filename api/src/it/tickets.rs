@@ -11,6 +11,7 @@ use crate::audit::Audited;
 use crate::authz::{ALL_DEPARTMENTS, Perm, Role};
 use crate::error::{AppError, AppResult};
 use crate::kernel::pagination::{Keyset, Page, PageRequest, paginate};
+use crate::kernel::versioned::save_if_unchanged;
 use crate::kernel::{Change, Principal, RequestCtx, UnitOfWork, counters, ids, time, validate};
 use crate::state::AppState;
 
@@ -167,21 +168,10 @@ pub async fn find_visible<C: ConnectionTrait>(
     }
 }
 
-/// Saves a change made from the version read; a racing change makes this `CONFLICT`.
+/// Saves a change made from the version read (optimistic concurrency).
 async fn save(uow: &UnitOfWork, read: &ticket::Model, change: ticket::ActiveModel) -> AppResult<ticket::Model> {
-    let mut change = change;
-    change.version = Set(read.version + 1);
-    change.updated_at = Set(time::now());
-    let done = ticket::Entity::update_many()
-        .set(change)
-        .filter(ticket::Column::Id.eq(&read.id))
-        .filter(ticket::Column::Version.eq(read.version))
-        .exec(uow.conn())
-        .await?;
-    if done.rows_affected != 1 {
-        return Err(AppError::conflict("the ticket was changed by someone else; reload it"));
-    }
-    ticket::Entity::find_by_id(read.id.clone()).one(uow.conn()).await?.ok_or(AppError::NotFound)
+    let conflict = "the ticket was changed by someone else; reload it";
+    save_if_unchanged::<ticket::Entity, _>(uow.conn(), &read.id, read.version, change, conflict).await
 }
 
 /// Does the user hold IT_TECHNICIAN or IT_MANAGER in the department (or in `*`)?

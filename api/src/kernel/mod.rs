@@ -13,6 +13,7 @@ pub mod search;
 pub mod time;
 pub mod uow;
 pub mod validate;
+pub mod versioned;
 
 pub use context::{Auth, Principal, RequestCtx};
 pub use uow::{Change, UnitOfWork};
