@@ -725,3 +725,27 @@ async fn large_amounts_survive_the_round_trip_exactly() {
         .await;
     res.expect_code("BAD_USER_INPUT");
 }
+
+/// Relations load through DataLoaders: a page of 40 costs the same statements as a page of 2.
+#[tokio::test]
+async fn listing_invoices_costs_the_same_queries_whatever_the_page_size() {
+    let c = company().await;
+    for _ in 0..40 {
+        c.draft(&c.clerk, "fin", "PAYABLE", "2", "10", "0.21").await;
+    }
+    let query = "query($n: Int) { invoices(first: $n) { nodes { number total lines { netAmount } createdBy { email roles { role } } approvedBy { email } department { code name } } } }";
+    let statements = |n: i64| {
+        let app = &c.app;
+        let token = c.clerk.clone();
+        async move {
+            let before = app.state.db.statements_run();
+            let res = app.gql(Some(&token), query, json!({"n": n})).await;
+            assert_eq!(res.ok()["invoices"]["nodes"].as_array().unwrap().len() as i64, n);
+            app.state.db.statements_run() - before
+        }
+    };
+    let small = statements(2).await;
+    let large = statements(40).await;
+    assert!(small >= 6, "the counter counts: the token's user and roles, count, page, and the loaders ({small})");
+    assert_eq!(small, large, "statements for 2 invoices: {small}, for 40: {large}");
+}

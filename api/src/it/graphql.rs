@@ -9,6 +9,7 @@ use super::{access, assets, licenses, rules, tickets};
 use crate::connection;
 use crate::error::loader_error;
 use crate::hr::graphql::Employee;
+use crate::hr::loaders::EmployeeById;
 use crate::kernel::context::request_ctx;
 use crate::kernel::money;
 use crate::kernel::pagination::PageRequest;
@@ -133,11 +134,11 @@ impl SoftwareLicense {
         self.0.expires_on.map(Date)
     }
     async fn assignees(&self, ctx: &Context<'_>) -> Result<Vec<Employee>> {
-        let mut assignees = Vec::new();
-        for seat in self.held(ctx).await? {
-            assignees.push(Employee::load(ctx, &seat.employee_id).await?);
-        }
-        Ok(assignees)
+        let ids: Vec<String> = self.held(ctx).await?.into_iter().map(|seat| seat.employee_id).collect();
+        let loader = ctx.data_unchecked::<DataLoader<EmployeeById>>();
+        let mut found = loader.load_many(ids.iter().cloned()).await.map_err(loader_error)?;
+        // In the order the seats were taken.
+        Ok(ids.iter().filter_map(|id| found.remove(id)).map(Employee).collect())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Connecting to SQLite or PostgreSQL, and starting write transactions that wait their turn.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -21,6 +22,8 @@ pub struct Database {
     /// a connection) and starting each with `BEGIN IMMEDIATE` means a client never sees
     /// "database is locked"; the busy timeout covers other processes on the same file.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// SQL statements run through the pool since start-up (the N+1 guard of the tests).
+    statements: Arc<AtomicU64>,
 }
 
 /// A write transaction, holding its turn on SQLite until it ends.
@@ -46,9 +49,19 @@ impl Database {
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
             });
         }
-        let conn =
+        let mut conn =
             sea_orm::Database::connect(options).await.map_err(|e| anyhow::anyhow!(describe_connect_error(url, &e)))?;
-        Ok(Self { conn, sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))) })
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        conn.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(Self { conn, sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))), statements })
+    }
+
+    /// How many SQL statements the pool has run.
+    pub fn statements_run(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
     }
 
     pub fn backend(&self) -> DbBackend {
