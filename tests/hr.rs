@@ -457,13 +457,14 @@ async fn nobody_decides_their_own_leave_and_other_departments_never_see_it() {
     request_leave(&o, &nobody, json!({"type": "SICK", "startDate": "2026-11-24", "endDate": "2026-11-24"}))
         .await
         .expect_code("FORBIDDEN");
-    request_leave(
+    let out_of_scope = request_leave(
         &o,
         &nobody,
         json!({"employeeId": other["id"], "type": "SICK", "startDate": "2026-11-25", "endDate": "2026-11-25"}),
     )
-    .await
-    .expect_code("NOT_FOUND");
+    .await;
+    // Someone else's record, out of scope: the same answer as an id that exists nowhere (§10).
+    assert_eq!(out_of_scope.expect_code("BAD_USER_INPUT")["extensions"]["field"], "input.employeeId");
 
     let list = "{ leaveRequests { totalCount } }";
     assert_eq!(o.app.gql(Some(&o.ops_manager), list, json!({})).await.ok()["leaveRequests"]["totalCount"], 2);

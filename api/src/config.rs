@@ -8,6 +8,9 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+use crate::kernel::money::Currency;
+use crate::kernel::net::Cidr;
+
 /// The default database: an SQLite file beside the working directory, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://trastienda.db?mode=rwc";
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
@@ -47,6 +50,21 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Invoice approval limits per currency (CONTRACT.md §10): `INVOICE_APPROVAL_LIMIT` in
+/// `BASE_CURRENCY`, others from `INVOICE_APPROVAL_LIMITS` (`USD:11000.00,JPY:1500000`). A
+/// currency without a limit has none a clerk may approve under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApprovalLimits {
+    pub base_currency: &'static str,
+    limits: Vec<(&'static str, Decimal)>,
+}
+
+impl ApprovalLimits {
+    pub fn limit_for(&self, currency: &str) -> Option<Decimal> {
+        self.limits.iter().find(|(code, _)| *code == currency).map(|(_, limit)| *limit)
+    }
+}
+
 /// Limits applied at the HTTP edge and before a GraphQL document runs (CONTRACT.md §1).
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -64,6 +82,8 @@ pub struct Limits {
 pub struct Settings {
     pub database_url: String,
     pub database_max_connections: u32,
+    /// How long a request waits for a pooled connection before it fails.
+    pub database_acquire_timeout_secs: u64,
     pub bind_addr: String,
     /// `None` until `serve --demo` generates one; `validate_for_serving` insists on it otherwise.
     pub jwt_secret: Option<Secret>,
@@ -77,11 +97,13 @@ pub struct Settings {
     pub login_lockout_secs: i64,
     /// 0 disables the limit.
     pub login_rate_limit_per_minute: u32,
-    pub invoice_approval_limit: Decimal,
+    pub approval_limits: ApprovalLimits,
     pub payroll_income_tax_rate: Decimal,
     pub payroll_social_security_rate: Decimal,
     pub vacation_days_per_year: i32,
     pub cors_allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (none by default).
+    pub trusted_proxies: Vec<Cidr>,
     pub introspection: Introspection,
     pub log_format: LogFormat,
     pub shutdown_timeout_secs: u64,
@@ -111,6 +133,7 @@ impl Settings {
         let settings = Settings {
             database_url: r.string("DATABASE_URL", DEFAULT_DATABASE_URL),
             database_max_connections: r.parse_in("DATABASE_MAX_CONNECTIONS", 10, 1..=1000),
+            database_acquire_timeout_secs: r.parse_in("DATABASE_ACQUIRE_TIMEOUT_SECS", 5, 1..=600),
             bind_addr: r.string("BIND_ADDR", DEFAULT_BIND_ADDR),
             jwt_secret: r.optional("JWT_SECRET").map(Secret),
             jwt_issuer: r.string("JWT_ISSUER", "trastienda"),
@@ -122,7 +145,7 @@ impl Settings {
             login_max_failures: r.parse_in("LOGIN_MAX_FAILURES", 5, 1..=1000),
             login_lockout_secs: r.parse_in("LOGIN_LOCKOUT_SECS", 900, 0..=30 * 86_400),
             login_rate_limit_per_minute: r.parse_in("LOGIN_RATE_LIMIT_PER_MINUTE", 60, 0..=1_000_000),
-            invoice_approval_limit: r.decimal("INVOICE_APPROVAL_LIMIT", "10000.00", false),
+            approval_limits: r.approval_limits(),
             payroll_income_tax_rate: r.decimal("PAYROLL_INCOME_TAX_RATE", "0.15", true),
             payroll_social_security_rate: r.decimal("PAYROLL_SOCIAL_SECURITY_RATE", "0.0635", true),
             vacation_days_per_year: r.parse_in("VACATION_DAYS_PER_YEAR", 22, 0..=366),
@@ -130,6 +153,7 @@ impl Settings {
                 .optional("CORS_ALLOWED_ORIGINS")
                 .map(|v| v.split(',').map(str::trim).filter(|o| !o.is_empty()).map(String::from).collect())
                 .unwrap_or_default(),
+            trusted_proxies: r.cidrs("TRUSTED_PROXIES"),
             introspection: r.choice(
                 "GRAPHQL_INTROSPECTION",
                 Introspection::On,
@@ -163,6 +187,10 @@ impl Settings {
                 "JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (got {})",
                 secret.expose().len()
             ));
+        }
+        if settings.payroll_income_tax_rate + settings.payroll_social_security_rate > Decimal::ONE {
+            // Withholding more than the gross would make net pay negative.
+            r.problems.push("PAYROLL_INCOME_TAX_RATE + PAYROLL_SOCIAL_SECURITY_RATE must not exceed 1".into());
         }
         if settings.bootstrap_admin_email.is_some() != settings.bootstrap_admin_password.is_some() {
             r.problems.push("BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD must be set together".into());
@@ -235,6 +263,53 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
         }
     }
 
+    fn cidrs(&mut self, name: &str) -> Vec<Cidr> {
+        let raw = self.optional(name).unwrap_or_default();
+        let mut nets = Vec::new();
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            match entry.parse() {
+                Ok(net) => nets.push(net),
+                Err(why) => self.problems.push(format!("{name}: {why}")),
+            }
+        }
+        nets
+    }
+
+    fn currency(&mut self, name: &str, default: &'static str) -> &'static str {
+        let raw = self.string(name, default);
+        match Currency::parse(&raw) {
+            Some(currency) => currency.code,
+            None => {
+                self.problems.push(format!("{name} must be an upper-case ISO 4217 code such as EUR (got {raw:?})"));
+                default
+            }
+        }
+    }
+
+    fn approval_limits(&mut self) -> ApprovalLimits {
+        let base_currency = self.currency("BASE_CURRENCY", "EUR");
+        let mut limits = vec![(base_currency, self.decimal("INVOICE_APPROVAL_LIMIT", "10000.00", false))];
+        let others = self.optional("INVOICE_APPROVAL_LIMITS").unwrap_or_default();
+        for entry in others.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let parsed = entry.split_once(':').and_then(|(code, limit)| {
+                let currency = Currency::parse(code.trim())?;
+                let limit = Decimal::from_str(limit.trim()).ok().filter(|l| *l >= Decimal::ZERO)?;
+                Some((currency.code, limit))
+            });
+            match parsed {
+                Some((code, _)) if limits.iter().any(|(c, _)| *c == code) => self.problems.push(format!(
+                    "INVOICE_APPROVAL_LIMITS names {code} twice, or the base currency \
+                     (whose limit is INVOICE_APPROVAL_LIMIT)"
+                )),
+                Some(limit) => limits.push(limit),
+                None => self.problems.push(format!(
+                    "INVOICE_APPROVAL_LIMITS must be CODE:AMOUNT pairs such as USD:11000.00,JPY:1500000 (got {entry:?})"
+                )),
+            }
+        }
+        ApprovalLimits { base_currency, limits }
+    }
+
     fn choice<T: Copy>(&mut self, name: &str, default: T, options: &[(&str, T)]) -> T {
         let Some(raw) = self.optional(name) else {
             return default;
@@ -270,7 +345,9 @@ mod tests {
         assert_eq!(s.login_max_failures, 5);
         assert_eq!(s.login_lockout_secs, 900);
         assert_eq!(s.login_rate_limit_per_minute, 60);
-        assert_eq!(s.invoice_approval_limit.to_string(), "10000.00");
+        assert_eq!(s.approval_limits.base_currency, "EUR");
+        assert_eq!(s.approval_limits.limit_for("EUR").unwrap().to_string(), "10000.00");
+        assert_eq!(s.approval_limits.limit_for("USD"), None, "no limit unless configured");
         assert_eq!(s.payroll_income_tax_rate.to_string(), "0.15");
         assert_eq!(s.payroll_social_security_rate.to_string(), "0.0635");
         assert_eq!(s.vacation_days_per_year, 22);
@@ -310,6 +387,25 @@ mod tests {
         let s = settings(&[("JWT_SECRET", &"k".repeat(32))]).unwrap();
         assert!(s.require_jwt_secret().is_ok());
         assert!(!format!("{s:?}").contains("kkkk"), "Debug must not print the secret");
+    }
+
+    #[test]
+    fn approval_limits_are_per_currency() {
+        let s = settings(&[
+            ("BASE_CURRENCY", "GBP"),
+            ("INVOICE_APPROVAL_LIMIT", "8000"),
+            ("INVOICE_APPROVAL_LIMITS", "USD:11000.00, JPY:1500000"),
+        ])
+        .unwrap();
+        let limits = &s.approval_limits;
+        assert_eq!(limits.limit_for("GBP"), Some(Decimal::from(8000)));
+        assert_eq!(limits.limit_for("USD").unwrap().to_string(), "11000.00");
+        assert_eq!(limits.limit_for("JPY"), Some(Decimal::from(1_500_000)));
+        assert_eq!(limits.limit_for("EUR"), None);
+        for bad in ["USD", "usd:10", "USD:-1", "XYZ:10", "GBP:10", "USD:1,USD:2"] {
+            assert!(settings(&[("BASE_CURRENCY", "GBP"), ("INVOICE_APPROVAL_LIMITS", bad)]).is_err(), "{bad}");
+        }
+        assert!(settings(&[("BASE_CURRENCY", "eur")]).is_err());
     }
 
     #[test]

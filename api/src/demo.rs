@@ -16,7 +16,7 @@ use crate::finance::budgets::{self, SetBudget};
 use crate::finance::inventory::{self, MovementKind, NewItem, NewMovement};
 use crate::finance::invoices::{self, NewInvoice, NewPayment};
 use crate::finance::rules::LineInput;
-use crate::hr::employees::{self, Hire};
+use crate::hr::employees::Hire;
 use crate::hr::{leave, payroll, recruitment, training};
 use crate::it::assets::{self, Register};
 use crate::it::{access, licenses, tickets};
@@ -24,6 +24,7 @@ use crate::kernel::time;
 use crate::kernel::{Auth, RequestCtx};
 use crate::org::service::{self as org, NewDepartment, NewUser, RoleChange};
 use crate::state::AppState;
+use crate::workflows;
 
 /// (email, password, display name, role, department)
 pub const DEMO_USERS: &[(&str, &str, &str, Role, &str)] = &[
@@ -101,7 +102,7 @@ async fn seed_company(state: &AppState) -> AppResult<()> {
             national_id: Some(format!("{:08}X", 10_000_000 + staff.len() * 7_919)),
             bank_account: Some(format!("ES76 2100 0418 4502 0005 {:04}", 1000 + staff.len())),
         };
-        staff.insert(*email, employees::hire(state, &admin, hire).await?);
+        staff.insert(*email, workflows::hiring::hire_employee(state, &admin, hire).await?);
     }
     for (email, password, name, role, dept) in &DEMO_USERS[1..] {
         let new = NewUser {
@@ -132,7 +133,7 @@ async fn seed_people(state: &AppState, request_id: &str, staff: &Staff) -> AppRe
     let period = format!("{:04}-{:02}", last_month.year(), last_month.month());
     let run = payroll::create_run(state, &hr_officer, "fin", &period).await?;
     payroll::approve_run(state, &hr_manager, &run.id).await?;
-    payroll::post_run(state, &clerk, &run.id).await?;
+    workflows::postings::post_payroll_run(state, &clerk, &run.id).await?;
     payroll::create_run(state, &hr_officer, "ops", &period).await?;
 
     let next_monday = |weeks: i64| {
@@ -240,7 +241,7 @@ async fn seed_it(state: &AppState, request_id: &str, staff: &Staff) -> AppResult
     tickets::comment(state, &tech, &printer.id, "Driver rolled back; testing.").await?;
 
     // Leo leaves: grants revoked, seat released, laptop to collect, account deactivated.
-    employees::terminate(
+    workflows::offboarding::terminate_employee(
         state,
         &hr_manager,
         &staff["leo.leaver@demo.trastienda"].id,
@@ -285,14 +286,14 @@ async fn seed_finance(state: &AppState, request_id: &str) -> AppResult<()> {
         invoice(false, "Inmobiliaria Centro S.L.", vec![line("Office rent", "1", "2400", "0.21")]),
     )
     .await?;
-    invoices::approve_invoice(state, &manager, &rent.id).await?;
+    workflows::postings::approve_invoice(state, &manager, &rent.id).await?;
     let paid = NewPayment {
         invoice_id: rent.id.clone(),
         amount: d("2904.00"),
         paid_on: month_start + Duration::days(2),
         reference: Some("TRF-0001".into()),
     };
-    invoices::record_payment(state, &manager, paid).await?;
+    workflows::postings::record_payment(state, &manager, paid).await?;
 
     let consulting = invoices::create_invoice(
         state,
@@ -304,14 +305,14 @@ async fn seed_finance(state: &AppState, request_id: &str) -> AppResult<()> {
         ),
     )
     .await?;
-    invoices::approve_invoice(state, &manager, &consulting.id).await?;
+    workflows::postings::approve_invoice(state, &manager, &consulting.id).await?;
     let partial = NewPayment {
         invoice_id: consulting.id.clone(),
         amount: d("500.00"),
         paid_on: month_start + Duration::days(5),
         reference: None,
     };
-    invoices::record_payment(state, &manager, partial).await?;
+    workflows::postings::record_payment(state, &manager, partial).await?;
 
     let large = invoices::create_invoice(
         state,
@@ -319,14 +320,14 @@ async fn seed_finance(state: &AppState, request_id: &str) -> AppResult<()> {
         invoice(false, "Servidores del Norte", vec![line("Rack servers", "4", "3150", "0.21")]),
     )
     .await?;
-    invoices::approve_invoice(state, &manager, &large.id).await?;
+    workflows::postings::approve_invoice(state, &manager, &large.id).await?;
     let duplicate = invoices::create_invoice(
         state,
         &clerk,
         invoice(false, "Papelería Sol", vec![line("Paper", "10", "4.5", "0.21")]),
     )
     .await?;
-    invoices::void_invoice(state, &clerk, &duplicate.id, "entered twice").await?;
+    workflows::postings::void_invoice(state, &clerk, &duplicate.id, "entered twice").await?;
     invoices::create_invoice(
         state,
         &clerk,
@@ -371,7 +372,7 @@ async fn seed_finance(state: &AppState, request_id: &str) -> AppResult<()> {
         let who = if item.department_code == "fin" { &clerk } else { &admin };
         let movement =
             NewMovement { item_id: item.id.clone(), kind, quantity: d(quantity), reference: Some("demo".into()) };
-        inventory::record_movement(state, who, movement).await?;
+        workflows::reordering::record_stock_movement(state, who, movement).await?;
     }
     Ok(())
 }

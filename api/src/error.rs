@@ -67,6 +67,16 @@ impl AppError {
         }
     }
 
+    /// A reference inside an input (`input.managerId`, say) that names nothing the caller can
+    /// see: `NOT_FOUND` becomes `BAD_USER_INPUT` on `field`, with one message whether the record
+    /// is missing, malformed or out of scope (CONTRACT.md §10).
+    pub fn as_reference(self, field: &str, what: &str) -> Self {
+        match self {
+            Self::NotFound => Self::bad_input(field, format!("no {what} with this id")),
+            other => other,
+        }
+    }
+
     /// Prefixes the input path of a `BadInput`, e.g. `quantity` -> `input.lines[0].quantity`.
     pub fn within(self, prefix: &str) -> Self {
         match self {

@@ -21,7 +21,9 @@
 //! - [`auth`]: passwords, tokens, login throttling, session mutations.
 //! - [`authz`]: the enforcer, the catalog of root fields, scopes, field guards.
 //! - [`audit`]: recording, the chain (JCS + SHA-256), verification, the auditor's queries.
-//! - [`org`], [`finance`], [`hr`], [`it`]: one folder per domain — `graphql.rs`, `service.rs`, `loaders.rs`.
+//! - [`org`], [`finance`], [`hr`], [`it`]: one folder per domain — `graphql.rs`, services, `loaders.rs`.
+//! - [`workflows`]: work that spans departments (onboarding, offboarding, automatic postings,
+//!   reordering), composed from the domains' services inside one unit of work.
 //!
 //! Invariants:
 //! - Only this crate knows GraphQL; `entity` holds plain SeaORM models.
@@ -47,3 +49,4 @@ pub mod org;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod workflows;

@@ -2,6 +2,7 @@
 //! until SIGTERM/SIGINT, when in-flight requests finish before the process exits.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -11,7 +12,7 @@ use migration::{Migrator, MigratorTrait};
 use crate::auth::{password, service::bootstrap_admin};
 use crate::config::{Secret, Settings};
 use crate::http::{self, Gateway};
-use crate::kernel::db::Database;
+use crate::kernel::db::{Database, PoolOptions, StartupLock};
 use crate::state::AppState;
 
 pub struct Application {
@@ -26,10 +27,29 @@ pub struct ServeOptions {
     pub demo: bool,
 }
 
-/// Connects and brings the schema up to date.
+/// Connects to the database with the configured pool.
+async fn connect(settings: &Settings) -> anyhow::Result<Database> {
+    let pool = PoolOptions {
+        max_connections: settings.database_max_connections,
+        acquire_timeout: Duration::from_secs(settings.database_acquire_timeout_secs),
+    };
+    Database::connect(&settings.database_url, pool).await
+}
+
+async fn migrate(db: &Database) -> anyhow::Result<()> {
+    Migrator::up(&db.conn, None).await.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+}
+
+async fn startup_lock(settings: &Settings) -> anyhow::Result<StartupLock> {
+    StartupLock::acquire(&settings.database_url, Duration::from_secs(settings.database_acquire_timeout_secs)).await
+}
+
+/// Connects and brings the schema up to date, one process at a time.
 pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database> {
-    let db = Database::connect(&settings.database_url, settings.database_max_connections).await?;
-    Migrator::up(&db.conn, None).await.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    let lock = startup_lock(settings).await?;
+    let db = connect(settings).await?;
+    migrate(&db).await?;
+    lock.release().await?;
     Ok(db)
 }
 
@@ -43,7 +63,11 @@ impl Application {
         settings.require_jwt_secret()?;
         let secret = settings.jwt_secret.clone().expect("checked above");
 
-        let db = connect_and_migrate(&settings).await?;
+        // Migrations, the first administrator and the demo company: exactly once, however
+        // many processes start together (CONTRACT.md §11).
+        let lock = startup_lock(&settings).await?;
+        let db = connect(&settings).await?;
+        migrate(&db).await?;
         let state = AppState::new(settings.clone(), db, secret.expose()).await?;
         password::warm_up();
 
@@ -55,6 +79,7 @@ impl Application {
         if options.demo {
             crate::demo::seed(&state).await?;
         }
+        lock.release().await?;
 
         let listener = TcpListener::bind(&settings.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind_addr))?;

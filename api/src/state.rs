@@ -1,12 +1,17 @@
 //! What every request shares: the database, settings, policy enforcer and token keys.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::auth::throttle::LoginThrottle;
 use crate::auth::tokens::TokenKeys;
 use crate::authz::Authorizer;
 use crate::config::Settings;
-use crate::kernel::db::Database;
+use crate::kernel::db::{Database, Health};
+
+/// How often the watchdog asks the database whether it is there, and how long it waits for the
+/// answer: a silent database is noticed within about three seconds.
+const HEALTH_PING_INTERVAL: Duration = Duration::from_secs(1);
+const HEALTH_PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,16 +19,23 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub authz: Arc<Authorizer>,
     pub tokens: Arc<TokenKeys>,
-    pub login_throttle: Arc<LoginThrottle>,
+    /// Whether the database answers (watched on PostgreSQL).
+    pub health: Health,
 }
 
 impl AppState {
     /// `jwt_secret` is the configured key, or the throw-away key of a demo run.
     pub async fn new(settings: Settings, db: Database, jwt_secret: &str) -> anyhow::Result<Self> {
+        let health = if settings.is_sqlite() {
+            Health::unwatched()
+        } else {
+            let timeout = Duration::from_secs(settings.database_acquire_timeout_secs).min(HEALTH_PING_TIMEOUT);
+            Health::watch(&settings.database_url, HEALTH_PING_INTERVAL, timeout)
+        };
         Ok(Self {
+            health,
             authz: Arc::new(Authorizer::load().await?),
             tokens: Arc::new(TokenKeys::new(&settings, jwt_secret)),
-            login_throttle: Arc::new(LoginThrottle::new(settings.login_rate_limit_per_minute)),
             settings: Arc::new(settings),
             db,
         })

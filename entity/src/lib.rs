@@ -25,6 +25,7 @@ pub mod journal_entry;
 pub mod journal_line;
 pub mod leave_request;
 pub mod license_seat;
+pub mod login_throttle;
 pub mod payment;
 pub mod payroll_run;
 pub mod payslip;

@@ -8,6 +8,7 @@ mod m0002_audit;
 mod m0003_hr;
 mod m0004_finance;
 mod m0005_it;
+mod m0006_login_throttle;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_hr::Migration),
             Box::new(m0004_finance::Migration),
             Box::new(m0005_it::Migration),
+            Box::new(m0006_login_throttle::Migration),
         ]
     }
 }

@@ -149,6 +149,17 @@ impl Gql {
 }
 
 impl TestApp {
+    /// Another handle on the same server, for concurrent clients (it removes no files when dropped).
+    pub fn clone_handle(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: self.client.clone(),
+            database_url: self.database_url.clone(),
+            state: self.state.clone(),
+            sqlite_file: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -8,8 +8,8 @@
 
 use entity::{audit_event, audit_head};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    AccessMode, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend,
+    EntityTrait, IntoActiveModel, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -135,23 +135,43 @@ pub struct ChainReport {
 
 const VERIFY_BATCH: u64 = 1000;
 
-/// Recomputes every hash from seq 1. The first event whose seq, prevHash or hash does not
-/// follow is reported; a chain head pointing past the last event (rows deleted from the end)
-/// is reported at the first missing seq.
-pub async fn verify<C: ConnectionTrait>(db: &C) -> AppResult<ChainReport> {
+/// Recomputes every hash from seq 1 up to the chain's head, in one consistent snapshot: the
+/// head is read first, and writers committing meanwhile are invisible to the scan, so a valid
+/// chain under load never looks broken (CONTRACT.md §10). The first event whose seq, prevHash
+/// or hash does not follow is reported; a head pointing past the last event (rows deleted from
+/// the end) is reported at the first missing seq.
+pub async fn verify(db: &DatabaseConnection) -> AppResult<ChainReport> {
+    let txn = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
+        }
+        // A deferred SQLite transaction reads one WAL snapshot from its first statement on.
+        _ => db.begin().await?,
+    };
+    let report = verify_in_snapshot(&txn).await;
+    txn.rollback().await?;
+    report
+}
+
+async fn verify_in_snapshot<C: ConnectionTrait>(db: &C) -> AppResult<ChainReport> {
+    let head = audit_head::Entity::find_by_id(HEAD_ID).one(db).await?;
+    let head_seq = head.as_ref().map(|h| h.seq).unwrap_or(0);
     let mut expected_seq = 1i64;
     let mut prev_hash = GENESIS_HASH.to_string();
     let mut checked = 0i64;
     let mut last: Option<(i64, String)> = None;
     let mut broken: Option<i64> = None;
-    'scan: loop {
+    'scan: while expected_seq <= head_seq {
         let batch = audit_event::Entity::find()
             .filter(audit_event::Column::Seq.gte(expected_seq))
+            .filter(audit_event::Column::Seq.lte(head_seq))
             .order_by_asc(audit_event::Column::Seq)
             .limit(VERIFY_BATCH)
             .all(db)
             .await?;
-        let done = (batch.len() as u64) < VERIFY_BATCH;
+        if batch.is_empty() {
+            break;
+        }
         for event in batch {
             checked += 1;
             let recomputed = compute_hash(&event.prev_hash, &hashed_object(&event));
@@ -163,13 +183,8 @@ pub async fn verify<C: ConnectionTrait>(db: &C) -> AppResult<ChainReport> {
             prev_hash = event.hash.clone();
             last = Some((event.seq, event.hash));
         }
-        if done {
-            break;
-        }
     }
     if broken.is_none() {
-        let head = audit_head::Entity::find_by_id(HEAD_ID).one(db).await?;
-        let head_seq = head.as_ref().map(|h| h.seq).unwrap_or(0);
         let last_seq = last.as_ref().map(|(s, _)| *s).unwrap_or(0);
         if head_seq != last_seq || head.as_ref().is_some_and(|h| h.seq > 0 && h.hash != prev_hash) {
             broken = Some(last_seq + 1);

@@ -76,7 +76,7 @@ pub async fn trail(state: &AppState, entity_type: &str, entity_id: &str) -> AppR
         .await?)
 }
 
-pub async fn verify<C: ConnectionTrait>(db: &C) -> AppResult<ChainReport> {
+pub async fn verify(db: &sea_orm::DatabaseConnection) -> AppResult<ChainReport> {
     chain::verify(db).await
 }
 

@@ -3,16 +3,22 @@
 
 use chrono::Duration;
 use entity::{refresh_token, role_assignment, user};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
 };
 use serde_json::json;
 
+use super::throttle::{self, Admission};
 use super::{password, tokens};
+use crate::audit::{NewEvent, Outcome};
 use crate::authz::Role;
+use crate::config::Settings;
 use crate::error::{AppError, AppResult};
 use crate::kernel::context::Assignment;
+use crate::kernel::inputs;
+use crate::kernel::uow::record_refusal;
 use crate::kernel::{Auth, Change, Principal, RequestCtx, UnitOfWork, ids, time};
 use crate::org::service::{UserRecord, bump_token_version, revoke_refresh_tokens, roles_of};
 use crate::state::AppState;
@@ -29,24 +35,28 @@ pub struct Session {
 const MAX_EMAIL_LEN: usize = 320;
 
 pub async fn login(state: &AppState, rc: &RequestCtx, email: &str, password: String) -> AppResult<Session> {
-    if !state.login_throttle.try_acquire(rc.client_ip) {
-        return Err(AppError::TooManyRequests);
-    }
     let tried: String = email.trim().chars().take(MAX_EMAIL_LEN).collect::<String>().to_lowercase();
+    match throttle::admit(&state.db, rc.client_ip, state.settings.login_rate_limit_per_minute).await? {
+        Admission::Allowed => {}
+        Admission::Refused { first } => {
+            if first {
+                record_rate_limited(state, rc, tried).await?;
+            }
+            return Err(AppError::TooManyRequests);
+        }
+    }
     let found = user::Entity::find().filter(user::Column::Email.eq(&tried)).one(&state.db.conn).await?;
     // Always verify, against a dummy hash when there is no user: every failure costs the same.
     let verified = password::verify(password, found.as_ref().map(|u| u.password_hash.clone())).await;
 
     let mut uow = UnitOfWork::begin(&state.db, rc, "login").await?;
-    // Re-read inside the write transaction: the failure count must not race.
+    // Re-read inside the write transaction: a lock set meanwhile counts.
     let user = match &found {
         Some(u) => user::Entity::find_by_id(u.id.clone()).one(uow.conn()).await?,
         None => None,
     };
-    let now = time::now();
-    let locked = user.as_ref().is_some_and(|u| u.locked_until.is_some_and(|until| until > now));
     match user {
-        Some(user) if verified && user.active && !locked => {
+        Some(user) if verified && user.active && !is_locked(&user) => {
             let mut active = user.clone().into_active_model();
             active.failed_logins = Set(0);
             active.locked_until = Set(None);
@@ -63,7 +73,7 @@ pub async fn login(state: &AppState, rc: &RequestCtx, email: &str, password: Str
         user => {
             uow.set_actor(None, Some(tried));
             if let Some(user) = &user {
-                count_failure(&uow, user, locked, state).await?;
+                count_failure(uow.conn(), &user.id, &state.settings).await?;
             }
             uow.record_denied("User", user.map(|u| u.id));
             uow.commit().await?;
@@ -72,20 +82,47 @@ pub async fn login(state: &AppState, rc: &RequestCtx, email: &str, password: Str
     }
 }
 
-/// One more consecutive failure; the one that reaches the limit locks the account.
-async fn count_failure(uow: &UnitOfWork, user: &user::Model, locked: bool, state: &AppState) -> AppResult<()> {
-    if locked {
-        return Ok(()); // a lock is not extended by attempts made during it
-    }
-    let failures = user.failed_logins + 1;
-    let mut active = user.clone().into_active_model();
-    if failures >= state.settings.login_max_failures {
-        active.failed_logins = Set(0);
-        active.locked_until = Set(Some(time::now() + Duration::seconds(state.settings.login_lockout_secs)));
-    } else {
-        active.failed_logins = Set(failures);
-    }
-    active.update(uow.conn()).await?;
+fn is_locked(user: &user::Model) -> bool {
+    user.locked_until.is_some_and(|until| until > time::now())
+}
+
+/// The first refusal of a client's window goes on the record (CONTRACT.md §10); the rest of the
+/// flood does not, or it would fill the log.
+async fn record_rate_limited(state: &AppState, rc: &RequestCtx, tried: String) -> AppResult<()> {
+    let user_id = user::Entity::find().filter(user::Column::Email.eq(&tried)).one(&state.db.conn).await?.map(|u| u.id);
+    let event = NewEvent {
+        actor_id: None,
+        actor_email: Some(inputs::storable(&tried, MAX_EMAIL_LEN)),
+        action: "login".into(),
+        entity_type: "User".into(),
+        entity_id: user_id,
+        department: None,
+        before: None,
+        after: Some(json!({"reason": "rate-limited"})),
+        outcome: Outcome::Denied,
+        request_id: rc.request_id.clone(),
+    };
+    record_refusal(&state.db, event).await
+}
+
+/// One more consecutive failure, counted in a single statement so that concurrent failures each
+/// count (CONTRACT.md §10: a read-then-write would lose updates); the one that reaches
+/// `LOGIN_MAX_FAILURES` locks the account. Attempts during a lock neither count nor extend it.
+async fn count_failure<C: ConnectionTrait>(db: &C, user_id: &str, settings: &Settings) -> AppResult<()> {
+    use user::Column as C;
+    let now = time::now();
+    let until = now + Duration::seconds(settings.login_lockout_secs);
+    let reaches_limit = || Expr::col(C::FailedLogins).add(1).gte(settings.login_max_failures);
+    user::Entity::update_many()
+        .col_expr(C::FailedLogins, Expr::case(reaches_limit(), 0).finally(Expr::col(C::FailedLogins).add(1)).into())
+        .col_expr(
+            C::LockedUntil,
+            Expr::case(reaches_limit(), Expr::val(Some(until))).finally(Expr::col(C::LockedUntil)).into(),
+        )
+        .filter(C::Id.eq(user_id))
+        .filter(Condition::any().add(C::LockedUntil.is_null()).add(C::LockedUntil.lte(now)))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -165,19 +202,27 @@ pub async fn logout(state: &AppState, rc: &RequestCtx, presented: &str) -> AppRe
     Ok(true)
 }
 
+/// Needs the current password. A wrong one counts toward the lockout exactly like a failed
+/// login and is a DENIED event; while the account is locked every attempt fails the same way,
+/// whatever was sent (CONTRACT.md §10).
 pub async fn change_password(state: &AppState, rc: &RequestCtx, current: String, new: String) -> AppResult<bool> {
     let principal = rc.principal()?;
     password::check_policy("newPassword", &new)?;
     let user = crate::org::service::find_user(&state.db.conn, &principal.user_id).await?;
-    if !password::verify(current, Some(user.password_hash.clone())).await {
-        return Err(AppError::bad_input("currentPassword", "the current password is not correct"));
-    }
-    let new_hash = password::hash(new).await?;
+    let verified = password::verify(current, Some(user.password_hash.clone())).await;
+    let new_hash = if verified { Some(password::hash(new).await?) } else { None };
 
     let mut uow = UnitOfWork::begin(&state.db, rc, "changePassword").await?;
     let user = crate::org::service::find_user(uow.conn(), &principal.user_id).await?;
+    let (Some(new_hash), false) = (new_hash, is_locked(&user)) else {
+        count_failure(uow.conn(), &user.id, &state.settings).await?;
+        uow.record_denied("User", Some(user.id.clone()));
+        uow.commit().await?;
+        return Err(AppError::bad_input("currentPassword", "the current password is not correct"));
+    };
     let mut active = user.clone().into_active_model();
     active.password_hash = Set(new_hash);
+    active.failed_logins = Set(0);
     active.updated_at = Set(time::now());
     let updated = active.update(uow.conn()).await?;
     let updated = bump_token_version(uow.conn(), &updated).await?;

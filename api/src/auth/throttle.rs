@@ -1,71 +1,83 @@
-//! A per-client-address limit on login attempts (sliding one-minute window, in memory).
+//! The login rate limit: at most `LOGIN_RATE_LIMIT_PER_MINUTE` attempts a minute per client
+//! address, across every process of the deployment (CONTRACT.md §3, §11).
+//!
+//! The count lives in the database (`login_throttle`, one row per address) and moves by one
+//! atomic upsert per attempt, so N processes — or N concurrent requests — never let more through
+//! than one would. A window opens with an address's first attempt and lasts a minute; the
+//! attempt that first goes over the limit is told so, so that exactly one refusal per window is
+//! put on the audit record.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-const WINDOW: Duration = Duration::from_secs(60);
-/// Forget idle addresses when the table grows past this many.
-const PRUNE_AT: usize = 10_000;
+use chrono::Utc;
+use entity::login_throttle::{self, Column};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter};
 
-pub struct LoginThrottle {
-    per_minute: u32,
-    attempts: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+use crate::error::AppResult;
+use crate::kernel::db::Database;
+
+const WINDOW_MS: i64 = 60_000;
+
+/// What the limit says about one login attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    Allowed,
+    /// Over the limit; `first` for the first refusal of the address's window.
+    Refused {
+        first: bool,
+    },
 }
 
-impl LoginThrottle {
-    /// `per_minute` 0 disables the limit.
-    pub fn new(per_minute: u32) -> Self {
-        Self { per_minute, attempts: Mutex::new(HashMap::new()) }
-    }
-
-    /// Counts an attempt from `client`; `false` when it is over the limit (not counted then).
-    pub fn try_acquire(&self, client: Option<IpAddr>) -> bool {
-        self.try_acquire_at(client, Instant::now())
-    }
-
-    fn try_acquire_at(&self, client: Option<IpAddr>, now: Instant) -> bool {
-        let (Some(client), true) = (client, self.per_minute > 0) else {
-            return true;
-        };
-        let mut attempts = self.attempts.lock().unwrap_or_else(|e| e.into_inner());
-        if attempts.len() >= PRUNE_AT {
-            attempts.retain(|_, seen| seen.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
-        }
-        let seen = attempts.entry(client).or_default();
-        while seen.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
-            seen.pop_front();
-        }
-        if seen.len() >= self.per_minute as usize {
-            return false;
-        }
-        seen.push_back(now);
-        true
-    }
+#[derive(FromQueryResult)]
+struct Counted {
+    attempts: i64,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Counts an attempt from `client` and says whether it may go on. No address (a test client
+/// without a socket) or a limit of 0 is never throttled.
+pub async fn admit(db: &Database, client: Option<IpAddr>, per_minute: u32) -> AppResult<Admission> {
+    let (Some(client), true) = (client, per_minute > 0) else {
+        return Ok(Admission::Allowed);
+    };
+    let now = Utc::now().timestamp_millis();
+    let expired = Expr::col((login_throttle::Entity, Column::WindowStartMs)).lte(now - WINDOW_MS);
+    let upsert = Query::insert()
+        .into_table(login_throttle::Entity)
+        .columns([Column::Client, Column::WindowStartMs, Column::Attempts])
+        .values_panic([client.to_string().into(), now.into(), 1i64.into()])
+        .on_conflict(
+            OnConflict::column(Column::Client)
+                .values([
+                    (
+                        Column::Attempts,
+                        Expr::case(expired.clone(), 1i64)
+                            .finally(Expr::col((login_throttle::Entity, Column::Attempts)).add(1i64))
+                            .into(),
+                    ),
+                    (
+                        Column::WindowStartMs,
+                        Expr::case(expired, now)
+                            .finally(Expr::col((login_throttle::Entity, Column::WindowStartMs)))
+                            .into(),
+                    ),
+                ])
+                .to_owned(),
+        )
+        .returning_col(Column::Attempts)
+        .to_owned();
+    let statement = db.backend().build(&upsert);
+    let counted = db
+        .autocommit_write(|conn| async move { Counted::find_by_statement(statement).one(&conn).await })
+        .await?
+        .map_or(1, |c| c.attempts);
+    let limit = i64::from(per_minute);
+    Ok(if counted <= limit { Admission::Allowed } else { Admission::Refused { first: counted == limit + 1 } })
+}
 
-    #[test]
-    fn allows_the_limit_per_minute_then_refuses_then_recovers() {
-        let throttle = LoginThrottle::new(3);
-        let ip: Option<IpAddr> = Some("10.0.0.1".parse().unwrap());
-        let start = Instant::now();
-        for _ in 0..3 {
-            assert!(throttle.try_acquire_at(ip, start));
-        }
-        assert!(!throttle.try_acquire_at(ip, start + Duration::from_secs(30)));
-        assert!(throttle.try_acquire_at(Some("10.0.0.2".parse().unwrap()), start), "other clients unaffected");
-        assert!(throttle.try_acquire_at(ip, start + Duration::from_secs(61)));
-    }
-
-    #[test]
-    fn zero_disables_the_limit() {
-        let throttle = LoginThrottle::new(0);
-        let ip = Some("10.0.0.1".parse().unwrap());
-        assert!((0..1000).all(|_| throttle.try_acquire(ip)));
-    }
+/// Forgets windows that ended long ago (the table holds one row per address ever seen).
+pub async fn prune(db: &Database) -> AppResult<u64> {
+    let cutoff = Utc::now().timestamp_millis() - 10 * WINDOW_MS;
+    let delete = login_throttle::Entity::delete_many().filter(Column::WindowStartMs.lt(cutoff));
+    Ok(db.autocommit_write(|conn| async move { delete.exec(&conn).await }).await?.rows_affected)
 }

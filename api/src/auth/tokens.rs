@@ -72,12 +72,27 @@ impl TokenKeys {
 
     /// The claims of a well-formed, correctly signed, current token; `None` for anything else.
     pub fn verify(&self, token: &str) -> Option<Claims> {
-        if token.len() > 4096 {
+        if token.len() > 4096 || header_names_a_key_or_extension(token) {
             return None;
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
         let issued_in_future = data.claims.iat > chrono::Utc::now().timestamp() + LEEWAY_SECS as i64;
         (data.header.alg == Algorithm::HS256 && !issued_in_future).then_some(data.claims)
+    }
+}
+
+/// Header parameters we never honour and so refuse (CONTRACT.md §10): `crit` names extensions
+/// the verifier must understand (RFC 7515 §4.1.11), and `jku`, `jwk`, `x5u`, `x5c` point at
+/// keys the sender chose. A token carrying one was not issued here.
+const REFUSED_HEADER_PARAMETERS: [&str; 5] = ["crit", "jku", "jwk", "x5u", "x5c"];
+
+fn header_names_a_key_or_extension(token: &str) -> bool {
+    let Some(header) = token.split('.').next().and_then(|h| URL_SAFE_NO_PAD.decode(h).ok()) else {
+        return false; // not base64url: decoding the token fails anyway
+    };
+    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&header) {
+        Ok(members) => REFUSED_HEADER_PARAMETERS.iter().any(|name| members.contains_key(*name)),
+        Err(_) => false,
     }
 }
 
@@ -159,6 +174,29 @@ mod tests {
         ];
         for (name, token) in cases {
             assert!(keys.verify(&token).is_none(), "{name} was accepted");
+        }
+    }
+
+    #[test]
+    fn headers_naming_keys_or_critical_extensions_are_refused() {
+        let keys = keys();
+        let secret = "s".repeat(32);
+        let key = EncodingKey::from_secret(secret.as_bytes());
+        let plain = Header::new(Algorithm::HS256);
+        assert!(keys.verify(&jsonwebtoken::encode(&plain, &claims(&[]), &key).unwrap()).is_some(), "baseline");
+        for (name, value) in [
+            ("crit", serde_json::json!(["exp"])),
+            ("jku", serde_json::json!("https://attacker.example/keys")),
+            ("jwk", serde_json::json!({"kty": "oct", "k": "c2VjcmV0"})),
+            ("x5u", serde_json::json!("https://attacker.example/cert")),
+        ] {
+            // Signed with the right key: only the header parameter is wrong.
+            let header = URL_SAFE_NO_PAD
+                .encode(serde_json::json!({"alg": "HS256", "typ": "JWT", name: value}).to_string().as_bytes());
+            let payload = URL_SAFE_NO_PAD.encode(claims(&[]).to_string().as_bytes());
+            let signing_input = format!("{header}.{payload}");
+            let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), &key, Algorithm::HS256).unwrap();
+            assert!(keys.verify(&format!("{signing_input}.{signature}")).is_none(), "{name} was accepted");
         }
     }
 

@@ -1,8 +1,10 @@
 //! The root-field gate: an async-graphql extension that runs before every root resolver.
 //!
-//! It looks the field up in the [catalog](super::catalog) (missing → `FORBIDDEN`: default
-//! deny), requires a valid token unless the field answers anonymous callers, and requires that
-//! some role of the caller allows the field's permission in some department. Rows and fields
+//! It requires a valid token unless the field answers anonymous callers, refuses hostile
+//! arguments (`kernel::inputs`: NUL characters, oversized department codes — on every field
+//! that takes arguments, not just root fields), looks the field up in the
+//! [catalog](super::catalog) (missing → `FORBIDDEN`: default deny), and requires that some role
+//! of the caller allows the field's permission in some department. Rows and fields
 //! are checked further down, by services and guards. Every mutation that ends `FORBIDDEN` —
 //! here or in its service — is recorded as a `DENIED` audit event in a transaction of its own.
 
@@ -15,6 +17,7 @@ use super::catalog::{Rule, mutation_rule, query_rule};
 use crate::audit::{NewEvent, Outcome};
 use crate::error::{AppError, code};
 use crate::kernel::RequestCtx;
+use crate::kernel::inputs::{self, InputProblem};
 use crate::kernel::uow::record_refusal;
 use crate::state::AppState;
 
@@ -39,16 +42,34 @@ impl Extension for GateExtension {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
+        let variables = ctx.data_opt::<RequestVariables>();
+        let problem = check_arguments(&info, variables);
         let is_root = info.path_node.parent.is_none() && !info.name.starts_with("__");
         let is_mutation = info.parent_type == "Mutation";
         if !is_root || !(is_mutation || info.parent_type == "Query") {
-            return next.run(ctx, info).await;
+            return match problem {
+                Some(problem) => Err(server_error(bad_input(problem), &info)),
+                None => next.run(ctx, info).await,
+            };
         }
         let (Some(state), Some(rc)) = (ctx.data_opt::<AppState>(), ctx.data_opt::<RequestCtx>()) else {
             return Err(ServerError::new("request context missing", None));
         };
         let rule = if is_mutation { mutation_rule(info.name) } else { query_rule(info.name) };
-        let result = match admit(state, rc, rule) {
+        // Strangers learn nothing about their input: authentication comes first.
+        if let Err(err) = authenticated(rc, rule) {
+            return Err(server_error(err, &info));
+        }
+        let permitted = permitted(state, rc, rule);
+        if let Some(problem) = problem {
+            // A NUL is refused before anything runs, yet a refusal that §5 puts on the record
+            // (a failed login, a mutation the caller's roles do not allow) is still recorded.
+            if is_mutation && problem.nul && (info.name == "login" || permitted.is_err()) {
+                record(state, denied_event(rc, variables, &info)).await;
+            }
+            return Err(server_error(bad_input(problem), &info));
+        }
+        let result = match permitted {
             Ok(()) => next.run(ctx, info.clone_info()).await,
             Err(err) => Err(server_error(err, &info)),
         };
@@ -56,19 +77,56 @@ impl Extension for GateExtension {
             && let Err(err) = &result
             && err.extensions.as_ref().and_then(|e| e.get("code")) == Some(&Value::from(code::FORBIDDEN))
         {
-            let event = denied_event(rc, ctx.data_opt::<RequestVariables>(), &info);
-            if let Err(record_err) = record_refusal(&state.db, event).await {
-                tracing::error!(error = %record_err, "could not record a DENIED audit event");
-            }
+            record(state, denied_event(rc, variables, &info)).await;
         }
         result
     }
 }
 
-fn admit(state: &AppState, rc: &RequestCtx, rule: Option<Rule>) -> Result<(), AppError> {
+/// The field's arguments resolved against the request's variables, checked for hostile input.
+fn check_arguments(info: &ResolveInfo<'_>, variables: Option<&RequestVariables>) -> Option<InputProblem> {
+    if info.field.arguments.is_empty() {
+        return None;
+    }
+    let resolved: Vec<(&str, Value)> = info
+        .field
+        .arguments
+        .iter()
+        .filter_map(|(name, value)| {
+            let value = value.node.clone().into_const_with(|var| variable(variables, &var)).ok()?;
+            Some((name.node.as_str(), value))
+        })
+        .collect();
+    inputs::check_arguments(resolved.iter().map(|(name, value)| (*name, value)))
+}
+
+fn variable(variables: Option<&RequestVariables>, name: &str) -> Result<Value, ()> {
+    variables.and_then(|v| v.0.get(name).cloned()).ok_or(())
+}
+
+fn bad_input(problem: InputProblem) -> AppError {
+    AppError::bad_input(problem.field, problem.message)
+}
+
+async fn record(state: &AppState, event: NewEvent) {
+    if let Err(err) = record_refusal(&state.db, event).await {
+        tracing::error!(error = %err, "could not record a DENIED audit event");
+    }
+}
+
+/// Does the field need a signed-in caller, and is there one?
+fn authenticated(rc: &RequestCtx, rule: Option<Rule>) -> Result<(), AppError> {
     match rule {
         Some(Rule::Anonymous) => Ok(()),
-        Some(Rule::SignedIn) => rc.principal().map(|_| ()),
+        _ => rc.principal().map(|_| ()),
+    }
+}
+
+/// Does some role of the caller allow the field somewhere? Fields missing from the catalog are
+/// refused, whoever asks (default deny).
+fn permitted(state: &AppState, rc: &RequestCtx, rule: Option<Rule>) -> Result<(), AppError> {
+    match rule {
+        Some(Rule::Anonymous | Rule::SignedIn) => Ok(()),
         Some(Rule::AnyOf(perms)) => {
             let principal = rc.principal()?;
             if perms.iter().any(|p| state.authz.allows_somewhere(principal, *p)) {
@@ -77,11 +135,7 @@ fn admit(state: &AppState, rc: &RequestCtx, rule: Option<Rule>) -> Result<(), Ap
                 Err(AppError::forbidden())
             }
         }
-        // Not in the catalog: refused, whoever asks.
-        None => match rc.principal() {
-            Ok(_) => Err(AppError::forbidden()),
-            Err(e) => Err(e),
-        },
+        None => Err(AppError::forbidden()),
     }
 }
 
@@ -93,28 +147,39 @@ fn server_error(err: AppError, info: &ResolveInfo<'_>) -> ServerError {
     server_error
 }
 
-/// The refused mutation's name, the type it returns, and its `id` and department arguments.
+/// The refused mutation's name, the type it returns, and its `id` and department arguments,
+/// made storable whatever they carry. A refused `login` is the failed login of §5: no actor,
+/// the email tried, on `User`.
 fn denied_event(rc: &RequestCtx, variables: Option<&RequestVariables>, info: &ResolveInfo<'_>) -> NewEvent {
     let argument = |name: &str| -> Option<Value> {
         let value = info.field.get_argument(name)?.node.clone();
-        value.into_const_with(|var| variables.and_then(|v| v.0.get(&var).cloned()).ok_or(())).ok()
+        value.into_const_with(|var| variable(variables, &var)).ok()
     };
-    let as_string = |v: Option<Value>| match v {
-        Some(Value::String(s)) => Some(s),
+    let as_text = |v: Option<Value>, max: usize| match v {
+        Some(Value::String(s)) => Some(inputs::storable(&s, max)),
         _ => None,
     };
-    let department = as_string(argument("department")).or_else(|| match argument("input") {
-        Some(Value::Object(input)) => as_string(input.get("department").cloned()),
+    let department = as_text(argument("department"), 64).or_else(|| match argument("input") {
+        Some(Value::Object(input)) => as_text(input.get("department").cloned(), 64),
         _ => None,
     });
     let principal = rc.principal_opt();
+    let (actor_email, entity_type, entity_id) = if info.name == "login" {
+        (as_text(argument("email"), 320), "User".to_string(), None)
+    } else {
+        (
+            principal.map(|p| p.email.clone()),
+            info.return_type.trim_matches(|c| c == '!' || c == '[' || c == ']').to_string(),
+            as_text(argument("id"), 64),
+        )
+    };
     NewEvent {
         actor_id: principal.map(|p| p.user_id.clone()),
-        actor_email: principal.map(|p| p.email.clone()),
+        actor_email,
         action: info.name.to_string(),
-        entity_type: info.return_type.trim_matches(|c| c == '!' || c == '[' || c == ']').to_string(),
-        entity_id: as_string(argument("id")).map(|id| id.chars().take(64).collect()),
-        department: department.map(|d| d.chars().take(64).collect()),
+        entity_type,
+        entity_id,
+        department,
         before: None,
         after: None,
         outcome: Outcome::Denied,

@@ -1,7 +1,6 @@
 //! The Casbin enforcer over `policies/`, and the questions every resolver asks of it.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::RwLock;
 
 use casbin::{CoreApi, DefaultModel, Enforcer, StringAdapter};
 use sea_orm::sea_query::{Expr, SimpleExpr};
@@ -191,44 +190,90 @@ impl Scope {
     }
 }
 
-/// Answers "may this principal…" from the shipped policy. The enforcer is built once and never
-/// changed afterwards, so it is shared by every worker without a lock; role assignments come
-/// from the database with each request, so a role change counts from the next request on.
+/// Answers "may this principal…" from the shipped policy, through the Casbin enforcer.
+///
+/// The model compares departments only with each other and with `*` (`r.held == "*" ||
+/// r.held == r.dom`), so a decision depends on the role, the permission and how the two
+/// departments relate — never on the codes themselves. Every question is put to the enforcer
+/// in that canonical form, and the answers for every (role, relation, permission) are
+/// computed once at start-up: no lock, no lookup keyed on a caller's strings, so refused
+/// requests cannot grow memory however many distinct codes they carry (CONTRACT.md §10).
 pub struct Authorizer {
     enforcer: Enforcer,
-    /// Decisions are pure functions of their arguments: remember them.
-    memo: RwLock<HashMap<(Role, String, String, Perm), bool>>,
+    decisions: HashMap<(Role, Relation, Perm), bool>,
 }
 
-const MEMO_LIMIT: usize = 50_000;
+/// How the department a role is held in relates to the department of the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Relation {
+    /// Held in `*`, asked about `*` (organisation-wide rights).
+    EverywhereOnAll,
+    /// Held in `*`, asked about one department.
+    EverywhereOnOne,
+    /// Held in a department, asked about that same department.
+    Same,
+    /// Held in a department, asked about another one.
+    Other,
+    /// Held in a department, asked about `*`.
+    OneOnAll,
+}
+
+impl Relation {
+    const ALL: [Relation; 5] =
+        [Relation::EverywhereOnAll, Relation::EverywhereOnOne, Relation::Same, Relation::Other, Relation::OneOnAll];
+
+    fn of(held: &str, department: &str) -> Relation {
+        match (held == ALL_DEPARTMENTS, department == ALL_DEPARTMENTS) {
+            (true, true) => Relation::EverywhereOnAll,
+            (true, false) => Relation::EverywhereOnOne,
+            (false, true) => Relation::OneOnAll,
+            (false, false) if held == department => Relation::Same,
+            (false, false) => Relation::Other,
+        }
+    }
+
+    /// Department codes standing for the relation when the enforcer is asked.
+    fn canonical(self) -> (&'static str, &'static str) {
+        match self {
+            Relation::EverywhereOnAll => (ALL_DEPARTMENTS, ALL_DEPARTMENTS),
+            Relation::EverywhereOnOne => (ALL_DEPARTMENTS, "d"),
+            Relation::Same => ("d", "d"),
+            Relation::Other => ("d", "e"),
+            Relation::OneOnAll => ("d", ALL_DEPARTMENTS),
+        }
+    }
+}
 
 impl Authorizer {
     pub async fn load() -> anyhow::Result<Self> {
         let model = DefaultModel::from_str(MODEL).await?;
         let enforcer = Enforcer::new(model, StringAdapter::new(POLICY)).await?;
-        Ok(Self { enforcer, memo: RwLock::new(HashMap::new()) })
+        let mut decisions = HashMap::new();
+        for role in Role::ALL {
+            for relation in Relation::ALL {
+                let (held, department) = relation.canonical();
+                for perm in Perm::ALL {
+                    let decision = enforcer.enforce((role.as_str(), held, department, perm.resource, perm.action))?;
+                    decisions.insert((role, relation, *perm), decision);
+                }
+            }
+        }
+        Ok(Self { enforcer, decisions })
     }
 
     /// Does a role held in `held` allow `perm` on a record of `department`?
     pub fn role_allows(&self, role: Role, held: &str, department: &str, perm: Perm) -> bool {
-        let key = (role, held.to_string(), department.to_string(), perm);
-        if let Some(hit) = self.memo.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            return *hit;
-        }
-        let decision = self
-            .enforcer
-            .enforce((role.as_str(), held, department, perm.resource, perm.action))
-            .unwrap_or_else(|err| {
-                // A policy evaluation failure denies: never a transient allow.
-                tracing::error!(error = %err, "policy evaluation failed");
-                false
-            });
-        let mut memo = self.memo.write().unwrap_or_else(|e| e.into_inner());
-        if memo.len() >= MEMO_LIMIT {
-            memo.clear();
-        }
-        memo.insert(key, decision);
-        decision
+        self.decisions.get(&(role, Relation::of(held, department), perm)).copied().unwrap_or(false)
+    }
+
+    /// The enforcer itself, asked with the codes as given: what the precomputed decisions must
+    /// always agree with (tested), and what explanations quote.
+    pub fn enforce(&self, role: Role, held: &str, department: &str, perm: Perm) -> bool {
+        self.enforcer.enforce((role.as_str(), held, department, perm.resource, perm.action)).unwrap_or_else(|err| {
+            // A policy evaluation failure denies: never a transient allow.
+            tracing::error!(error = %err, "policy evaluation failed");
+            false
+        })
     }
 
     /// May the principal do `perm` on a record of `department`?
@@ -427,6 +472,25 @@ mod tests {
         assert_eq!(authz.scope(&hr, Perm::INVOICE_READ), Scope::Only(["fin".to_string()].into()));
         assert!(authz.scope(&hr, Perm::ASSET_READ).is_empty());
         assert!(authz.scope(&principal(&[]), Perm::EMPLOYEE_READ).is_empty(), "no role, no rights");
+    }
+
+    #[tokio::test]
+    async fn precomputed_decisions_agree_with_the_enforcer_for_any_codes() {
+        let authz = Authorizer::load().await.unwrap();
+        let codes = ["fin", "ops", "*", "d", "e", "fin-eu", "x".repeat(32).leak() as &str, "ünï", ""];
+        for role in Role::ALL {
+            for perm in Perm::ALL {
+                for held in codes {
+                    for department in codes {
+                        assert_eq!(
+                            authz.role_allows(role, held, department, *perm),
+                            authz.enforce(role, held, department, *perm),
+                            "{role:?} held in {held:?} on {department:?}: {perm:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[tokio::test]

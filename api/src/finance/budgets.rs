@@ -7,7 +7,6 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, Into
 use serde_json::{Value, json};
 
 use super::ledger;
-use super::rules::scaled_input;
 use crate::audit::Audited;
 use crate::authz::{Perm, Scope};
 use crate::error::{AppError, AppResult};
@@ -55,10 +54,8 @@ pub async fn set_budget(
 ) -> AppResult<(budget::Model, account::Model)> {
     let principal = rc.principal()?;
     state.authz.require(principal, Perm::BUDGET_WRITE, &input.department)?;
-    if !(1900..=9999).contains(&input.year) {
-        return Err(AppError::bad_input("input.year", "year must be between 1900 and 9999"));
-    }
-    let amount = scaled_input("input.amount", input.amount, AMOUNT_SCALE)?;
+    time::check_year("input.year", input.year)?;
+    let amount = money::scaled_input("input.amount", input.amount, AMOUNT_SCALE)?;
     if amount < 0 {
         return Err(AppError::bad_input("input.amount", "amount must not be negative"));
     }
@@ -121,6 +118,7 @@ pub async fn report(
     year: i32,
 ) -> AppResult<Vec<BudgetLine>> {
     state.authz.require(principal, Perm::BUDGET_READ, department)?;
+    let year = time::check_year("year", year)?;
     let (Some(first), Some(last)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
         return Err(AppError::bad_input("year", "not a valid year"));
     };
@@ -138,7 +136,7 @@ pub async fn report(
             let account = accounts.iter().find(|a| a.id == b.account_id)?.clone();
             let a = activity.get(&b.account_id).copied().unwrap_or_default();
             let budget = money::amount(b.amount);
-            let actual = money::amount(a.debit - a.credit);
+            let actual = money::amount_i128(a.debit - a.credit);
             Some(BudgetLine { account, budget, actual, remaining: budget - actual })
         })
         .collect();

@@ -768,11 +768,11 @@ impl FinanceMutation {
 
     /// DRAFT -> APPROVED: assigns the number and posts the journal entry.
     async fn approve_invoice(&self, ctx: &Context<'_>, id: ID) -> Result<Invoice> {
-        Ok(Invoice(invoices::approve_invoice(app_state(ctx), request_ctx(ctx), &id).await?))
+        Ok(Invoice(crate::workflows::postings::approve_invoice(app_state(ctx), request_ctx(ctx), &id).await?))
     }
 
     async fn void_invoice(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<Invoice> {
-        Ok(Invoice(invoices::void_invoice(app_state(ctx), request_ctx(ctx), &id, &reason).await?))
+        Ok(Invoice(crate::workflows::postings::void_invoice(app_state(ctx), request_ctx(ctx), &id, &reason).await?))
     }
 
     async fn record_payment(&self, ctx: &Context<'_>, input: RecordPaymentInput) -> Result<Payment> {
@@ -782,7 +782,7 @@ impl FinanceMutation {
             paid_on: input.paid_on.0,
             reference: input.reference,
         };
-        Ok(Payment(invoices::record_payment(app_state(ctx), request_ctx(ctx), new).await?))
+        Ok(Payment(crate::workflows::postings::record_payment(app_state(ctx), request_ctx(ctx), new).await?))
     }
 
     /// Creates or replaces the budget of a department, year and account.
@@ -829,6 +829,8 @@ impl FinanceMutation {
             quantity: input.quantity.0,
             reference: input.reference,
         };
-        Ok(StockMovement(inventory::record_movement(app_state(ctx), request_ctx(ctx), new).await?))
+        Ok(StockMovement(
+            crate::workflows::reordering::record_stock_movement(app_state(ctx), request_ctx(ctx), new).await?,
+        ))
     }
 }

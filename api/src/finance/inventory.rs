@@ -6,7 +6,6 @@ use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 
-use super::rules::scaled_input;
 use crate::audit::Audited;
 use crate::authz::Perm;
 use crate::error::{AppError, AppResult, DbResultExt};
@@ -103,9 +102,9 @@ pub async fn create_item(state: &AppState, rc: &RequestCtx, input: NewItem) -> A
     let sku = validate::text("input.sku", &input.sku, 64)?;
     let name = validate::text("input.name", &input.name, 200)?;
     let unit = validate::text("input.unit", &input.unit, 32)?;
-    let reorder_point = scaled_input("input.reorderPoint", input.reorder_point, AMOUNT_SCALE)?;
-    let reorder_quantity = scaled_input("input.reorderQuantity", input.reorder_quantity, AMOUNT_SCALE)?;
-    let unit_cost = scaled_input("input.unitCost", input.unit_cost, AMOUNT_SCALE)?;
+    let reorder_point = money::scaled_input("input.reorderPoint", input.reorder_point, AMOUNT_SCALE)?;
+    let reorder_quantity = money::scaled_input("input.reorderQuantity", input.reorder_quantity, AMOUNT_SCALE)?;
+    let unit_cost = money::scaled_input("input.unitCost", input.unit_cost, AMOUNT_SCALE)?;
     if reorder_point < 0 {
         return Err(AppError::bad_input("input.reorderPoint", "reorderPoint must not be negative"));
     }
@@ -193,19 +192,23 @@ pub async fn find_visible_item<C: sea_orm::ConnectionTrait>(
     Ok(item)
 }
 
+/// Records a movement inside `uow` (the movement's and the item's events) and returns it with
+/// the item as it now stands; `workflows::reordering` decides whether to ask for more.
 pub async fn record_movement(
+    uow: &mut UnitOfWork,
     state: &AppState,
-    rc: &RequestCtx,
+    principal: &Principal,
     input: NewMovement,
-) -> AppResult<stock_movement::Model> {
-    let principal = rc.principal()?;
-    let quantity = scaled_input("input.quantity", input.quantity, AMOUNT_SCALE)?;
+) -> AppResult<(stock_movement::Model, inventory_item::Model)> {
+    let quantity = money::scaled_input("input.quantity", input.quantity, AMOUNT_SCALE)?;
     let reference = validate::optional_text("input.reference", input.reference.as_deref(), 200)?;
-    let mut uow = UnitOfWork::begin(&state.db, rc, "recordStockMovement").await?;
     let item = find_visible_item(uow.conn(), state, principal, &input.item_id).await?;
     state.authz.require(principal, Perm::INVENTORY_WRITE, &item.department_code)?;
     let delta = input.kind.delta(quantity)?;
-    let on_hand = item.quantity_on_hand + delta;
+    let on_hand =
+        item.quantity_on_hand.checked_add(delta).filter(|q| money::fits(*q)).ok_or_else(|| {
+            AppError::conflict("the movement would take the quantity on hand beyond what can be stored")
+        })?;
     if on_hand < 0 {
         return Err(AppError::conflict(format!(
             "only {} {} on hand: the movement would take stock below zero",
@@ -230,24 +233,27 @@ pub async fn record_movement(
     .await?;
     uow.record(Change::created(&MovementRecord { movement: &movement, item: &updated }));
     uow.record(Change::updated(&item, &updated));
-    reorder_if_needed(&mut uow, &updated).await?;
-    uow.commit().await?;
-    Ok(movement)
+    Ok((movement, updated))
 }
 
-/// At or below the reorder point, with no OPEN request for the item: request `reorderQuantity`.
-async fn reorder_if_needed(uow: &mut UnitOfWork, item: &inventory_item::Model) -> AppResult<()> {
-    if item.quantity_on_hand > item.reorder_point {
-        return Ok(());
-    }
-    let open = purchase_request::Entity::find()
-        .filter(purchase_request::Column::ItemId.eq(&item.id))
+/// The item's OPEN purchase request, if any.
+pub async fn open_purchase_request<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    item_id: &str,
+) -> AppResult<Option<purchase_request::Model>> {
+    Ok(purchase_request::Entity::find()
+        .filter(purchase_request::Column::ItemId.eq(item_id))
         .filter(purchase_request::Column::Status.eq(OPEN))
-        .one(uow.conn())
-        .await?;
-    if open.is_some() {
-        return Ok(());
-    }
+        .one(db)
+        .await?)
+}
+
+/// Opens a purchase request for the item's `reorderQuantity`, recorded as
+/// `auto:createPurchaseRequest`.
+pub async fn request_purchase(
+    uow: &mut UnitOfWork,
+    item: &inventory_item::Model,
+) -> AppResult<purchase_request::Model> {
     let request = purchase_request::ActiveModel {
         id: Set(ids::new_id()),
         department_code: Set(item.department_code.clone()),
@@ -259,7 +265,7 @@ async fn reorder_if_needed(uow: &mut UnitOfWork, item: &inventory_item::Model) -
     .insert(uow.conn())
     .await?;
     uow.record_auto("createPurchaseRequest", Change::created(&request));
-    Ok(())
+    Ok(request)
 }
 
 pub struct ItemFilter {

@@ -10,10 +10,10 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 
-use super::ledger;
 use super::rules::{self, InvoiceStatus, LineInput};
 use crate::audit::Audited;
 use crate::authz::{Perm, Scope};
+use crate::config::ApprovalLimits;
 use crate::error::{AppError, AppResult};
 use crate::kernel::money::{self, Currency};
 use crate::kernel::pagination::{Keyset, Page, PageRequest, paginate};
@@ -180,10 +180,10 @@ pub async fn create_invoice(state: &AppState, rc: &RequestCtx, input: NewInvoice
     if input.due_date < input.issue_date {
         return Err(AppError::bad_input("input.dueDate", "dueDate must not be before issueDate"));
     }
+    let totals = rules::price_lines(currency, &input.lines)?;
     for (i, line) in input.lines.iter().enumerate() {
         validate::text(&format!("input.lines[{i}].description"), &line.description, 500)?;
     }
-    let totals = rules::price_lines(currency, &input.lines)?;
 
     let mut uow = UnitOfWork::begin(&state.db, rc, "createInvoice").await?;
     crate::org::service::require_department(uow.conn(), "input.department", &input.department, false).await?;
@@ -244,29 +244,36 @@ async fn save_transition(
     save_if_unchanged::<invoice::Entity, _>(uow.conn(), &read.id, read.version, change, conflict).await
 }
 
-pub async fn approve_invoice(state: &AppState, rc: &RequestCtx, id: &str) -> AppResult<invoice::Model> {
-    let principal = rc.principal()?;
-    let mut uow = UnitOfWork::begin(&state.db, rc, "approveInvoice").await?;
+/// An approval under way: the invoice as it was, as claimed (APPROVED), and its new number.
+pub struct Approval {
+    pub before: invoice::Model,
+    pub claimed: invoice::Model,
+    pub number: String,
+}
+
+/// Approval, step one, inside `uow`: visibility, rights, segregation of duties and the limit of
+/// the invoice's currency; then DRAFT → APPROVED is claimed and the next gapless number taken.
+/// `workflows::postings` posts the entry, then [`complete_approval`].
+pub async fn claim_approval(
+    uow: &UnitOfWork,
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> AppResult<Approval> {
     let invoice = find_visible(uow.conn(), state, principal, id).await?;
     state.authz.require(principal, Perm::INVOICE_APPROVE, &invoice.department_code)?;
     if invoice.created_by == principal.user_id {
         return Err(AppError::Forbidden("the creator of an invoice may not approve it".into()));
     }
-    let total = money::amount(invoice.total);
-    if total > state.settings.invoice_approval_limit
-        && !state.authz.allows(principal, Perm::INVOICE_APPROVE_ANY_AMOUNT, &invoice.department_code)
-    {
-        return Err(AppError::Forbidden(format!(
-            "a total above {} needs a finance manager's approval",
-            state.settings.invoice_approval_limit
-        )));
+    if !state.authz.allows(principal, Perm::INVOICE_APPROVE_ANY_AMOUNT, &invoice.department_code) {
+        check_approval_limit(&state.settings.approval_limits, &invoice.currency, money::amount(invoice.total))?;
     }
     if InvoiceStatus::parse(&invoice.status) != InvoiceStatus::Draft {
         return Err(AppError::conflict(format!("only a DRAFT invoice can be approved (it is {})", invoice.status)));
     }
     // Claim the transition first: a racing approval fails here, before it takes a number.
     let claimed = save_transition(
-        &uow,
+        uow,
         &invoice,
         invoice::ActiveModel { status: Set(InvoiceStatus::Approved.as_str().into()), ..Default::default() },
     )
@@ -276,36 +283,60 @@ pub async fn approve_invoice(state: &AppState, rc: &RequestCtx, id: &str) -> App
     let counter = format!("invoice:{}:{}:{year}", invoice.department_code.to_lowercase(), invoice.kind);
     let number =
         rules::invoice_number(&invoice.department_code, receivable, year, counters::next(uow.conn(), &counter).await?);
+    Ok(Approval { before: invoice, claimed, number })
+}
 
-    let (subtotal, tax, total) = (money::amount(invoice.subtotal), money::amount(invoice.tax_total), total);
+/// Refuses a total above the approval limit of the invoice's currency, and any amount in a
+/// currency without one (CONTRACT.md §10): those need an approver above the limit.
+pub fn check_approval_limit(limits: &ApprovalLimits, currency: &str, total: Decimal) -> AppResult<()> {
+    match limits.limit_for(currency) {
+        Some(limit) if total <= limit => Ok(()),
+        Some(limit) => Err(AppError::Forbidden(format!(
+            "a total above {limit} {currency} needs the approval of a finance manager"
+        ))),
+        None => Err(AppError::Forbidden(format!(
+            "invoices in {currency} have no approval limit: a finance manager must approve them"
+        ))),
+    }
+}
+
+/// The entry an approval posts (CONTRACT.md §6), dated the issue date; zero lines are left out
+/// by the ledger.
+pub fn approval_lines(invoice: &invoice::Model) -> Vec<(&'static str, Decimal, Decimal)> {
+    let (subtotal, tax, total) =
+        (money::amount(invoice.subtotal), money::amount(invoice.tax_total), money::amount(invoice.total));
     let zero = Decimal::ZERO;
-    let lines: Vec<(&str, Decimal, Decimal)> = if receivable {
+    if invoice.kind == RECEIVABLE {
         vec![("1100", total, zero), ("4000", zero, subtotal), ("2100", zero, tax)]
     } else {
         vec![("5000", subtotal, zero), ("1300", tax, zero), ("2000", zero, total)]
-    };
-    let entry = ledger::post_automatic(
-        &mut uow,
-        &principal.user_id,
-        &invoice.department_code,
-        invoice.issue_date,
-        format!("Invoice {number} — {}", invoice.counterparty),
-        format!("invoice:{}", invoice.id),
-        &lines,
-    )
-    .await?;
-    let mut approved = claimed.clone().into_active_model();
-    approved.number = Set(Some(number));
-    approved.approved_by = Set(Some(principal.user_id.clone()));
-    approved.approval_entry_id = Set(Some(entry.id));
+    }
+}
+
+/// Approval, step two: number, approver and journal entry stored; the invoice's event recorded.
+pub async fn complete_approval(
+    uow: &mut UnitOfWork,
+    approval: Approval,
+    approver: &str,
+    entry_id: String,
+) -> AppResult<invoice::Model> {
+    let mut approved = approval.claimed.into_active_model();
+    approved.number = Set(Some(approval.number));
+    approved.approved_by = Set(Some(approver.to_string()));
+    approved.approval_entry_id = Set(Some(entry_id));
     let approved = approved.update(uow.conn()).await?;
-    let lines = lines_of(uow.conn(), &invoice.id).await?;
-    uow.record(Change::updated(
-        &InvoiceRecord { invoice: &invoice, lines: &lines },
-        &InvoiceRecord { invoice: &approved, lines: &lines },
-    ));
-    uow.commit().await?;
+    record_update(uow, &approval.before, &approved).await?;
     Ok(approved)
+}
+
+/// The invoice's own event: its fields before and after, lines included.
+pub async fn record_update(uow: &mut UnitOfWork, before: &invoice::Model, after: &invoice::Model) -> AppResult<()> {
+    let lines = lines_of(uow.conn(), &before.id).await?;
+    uow.record(Change::updated(
+        &InvoiceRecord { invoice: before, lines: &lines },
+        &InvoiceRecord { invoice: after, lines: &lines },
+    ));
+    Ok(())
 }
 
 pub struct NewPayment {
@@ -315,10 +346,22 @@ pub struct NewPayment {
     pub reference: Option<String>,
 }
 
-pub async fn record_payment(state: &AppState, rc: &RequestCtx, input: NewPayment) -> AppResult<payment::Model> {
-    let principal = rc.principal()?;
+/// A payment under way: the invoice as it was and as claimed (its paid amount and status moved on).
+pub struct PaymentClaim {
+    pub before: invoice::Model,
+    pub updated: invoice::Model,
+    pub reference: Option<String>,
+}
+
+/// Payment, step one, inside `uow`: the state is checked before the amount (CONTRACT.md §6),
+/// then the invoice's new paid amount and status are claimed on its version.
+pub async fn claim_payment(
+    uow: &UnitOfWork,
+    state: &AppState,
+    principal: &Principal,
+    input: &NewPayment,
+) -> AppResult<PaymentClaim> {
     let reference = validate::optional_text("input.reference", input.reference.as_deref(), 200)?;
-    let mut uow = UnitOfWork::begin(&state.db, rc, "recordPayment").await?;
     let invoice = find_visible(uow.conn(), state, principal, &input.invoice_id).await?;
     state.authz.require(principal, Perm::INVOICE_PAY, &invoice.department_code)?;
     let status = InvoiceStatus::parse(&invoice.status);
@@ -338,7 +381,7 @@ pub async fn record_payment(state: &AppState, rc: &RequestCtx, input: NewPayment
     let (paid, new_status) =
         rules::apply_payment(money::amount(invoice.total), money::amount(invoice.amount_paid), input.amount)?;
     let updated = save_transition(
-        &uow,
+        uow,
         &invoice,
         invoice::ActiveModel {
             amount_paid: Set(money::amount_units(paid)),
@@ -347,49 +390,55 @@ pub async fn record_payment(state: &AppState, rc: &RequestCtx, input: NewPayment
         },
     )
     .await?;
+    Ok(PaymentClaim { before: invoice, updated, reference })
+}
 
-    let payment_id = ids::new_id();
+/// The entry a payment posts, dated the day it was paid.
+pub fn payment_lines(invoice: &invoice::Model, amount: Decimal) -> Vec<(&'static str, Decimal, Decimal)> {
     let zero = Decimal::ZERO;
-    let lines: Vec<(&str, Decimal, Decimal)> = if invoice.kind == RECEIVABLE {
-        vec![("1000", input.amount, zero), ("1100", zero, input.amount)]
+    if invoice.kind == RECEIVABLE {
+        vec![("1000", amount, zero), ("1100", zero, amount)]
     } else {
-        vec![("2000", input.amount, zero), ("1000", zero, input.amount)]
-    };
-    let entry = ledger::post_automatic(
-        &mut uow,
-        &principal.user_id,
-        &invoice.department_code,
-        input.paid_on,
-        format!("Payment of invoice {}", invoice.number.as_deref().unwrap_or("")),
-        format!("payment:{payment_id}"),
-        &lines,
-    )
-    .await?;
+        vec![("2000", amount, zero), ("1000", zero, amount)]
+    }
+}
+
+/// Payment, step two: the payment stored with its journal entry; both events recorded.
+pub async fn complete_payment(
+    uow: &mut UnitOfWork,
+    claim: PaymentClaim,
+    input: &NewPayment,
+    payment_id: String,
+    entry_id: String,
+    created_by: &str,
+) -> AppResult<payment::Model> {
     let created = payment::ActiveModel {
         id: Set(payment_id),
-        invoice_id: Set(invoice.id.clone()),
+        invoice_id: Set(claim.before.id.clone()),
         amount: Set(money::amount_units(input.amount)),
         paid_on: Set(input.paid_on),
-        reference: Set(reference),
-        journal_entry_id: Set(entry.id),
-        created_by: Set(principal.user_id.clone()),
+        reference: Set(claim.reference),
+        journal_entry_id: Set(entry_id),
+        created_by: Set(created_by.to_string()),
         created_at: Set(time::now()),
     }
     .insert(uow.conn())
     .await?;
-    let lines = lines_of(uow.conn(), &invoice.id).await?;
-    uow.record(Change::created(&PaymentRecord { payment: &created, invoice: &updated }));
-    uow.record(Change::updated(
-        &InvoiceRecord { invoice: &invoice, lines: &lines },
-        &InvoiceRecord { invoice: &updated, lines: &lines },
-    ));
-    uow.commit().await?;
+    uow.record(Change::created(&PaymentRecord { payment: &created, invoice: &claim.updated }));
+    record_update(uow, &claim.before, &claim.updated).await?;
     Ok(created)
 }
 
-pub async fn void_invoice(state: &AppState, rc: &RequestCtx, id: &str, reason: &str) -> AppResult<invoice::Model> {
-    let principal = rc.principal()?;
-    let mut uow = UnitOfWork::begin(&state.db, rc, "voidInvoice").await?;
+/// Voids an invoice inside `uow`; returns the invoice as it was and as voided. The caller
+/// (`workflows::postings`) reverses the approval entry of an approved one, then records the
+/// change with [`record_update`].
+pub async fn void(
+    uow: &UnitOfWork,
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    reason: &str,
+) -> AppResult<(invoice::Model, invoice::Model)> {
     let invoice = find_visible(uow.conn(), state, principal, id).await?;
     state.authz.require(principal, Perm::INVOICE_VOID, &invoice.department_code)?;
     let status = InvoiceStatus::parse(&invoice.status);
@@ -401,26 +450,16 @@ pub async fn void_invoice(state: &AppState, rc: &RequestCtx, id: &str, reason: &
     }
     let reason = validate::text("reason", reason, 500)?;
     let voided = save_transition(
-        &uow,
+        uow,
         &invoice,
         invoice::ActiveModel {
             status: Set(InvoiceStatus::Void.as_str().into()),
-            void_reason: Set(Some(reason.clone())),
+            void_reason: Set(Some(reason)),
             ..Default::default()
         },
     )
     .await?;
-    if let Some(entry_id) = &invoice.approval_entry_id {
-        let memo = format!("Void of invoice {}: {reason}", invoice.number.as_deref().unwrap_or(""));
-        ledger::reverse_automatically(&mut uow, &principal.user_id, entry_id, time::today(), memo).await?;
-    }
-    let lines = lines_of(uow.conn(), &invoice.id).await?;
-    uow.record(Change::updated(
-        &InvoiceRecord { invoice: &invoice, lines: &lines },
-        &InvoiceRecord { invoice: &voided, lines: &lines },
-    ));
-    uow.commit().await?;
-    Ok(voided)
+    Ok((invoice, voided))
 }
 
 pub struct InvoiceFilter {

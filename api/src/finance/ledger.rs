@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use entity::{account, journal_entry, journal_line};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder,
@@ -17,9 +17,9 @@ use super::rules::{self, JournalLineInput};
 use crate::audit::Audited;
 use crate::authz::{Perm, Scope};
 use crate::error::{AppError, AppResult, DbResultExt};
-use crate::kernel::money;
 use crate::kernel::pagination::{Keyset, Page, PageRequest, paginate};
 use crate::kernel::{Change, Principal, RequestCtx, UnitOfWork, ids, time, validate};
+use crate::kernel::{aggregate, money};
 use crate::state::AppState;
 
 /// A posted entry with its lines, as the audit log describes it.
@@ -283,22 +283,25 @@ pub async fn list_entries(
     paginate(&state.db.conn, select, Keyset::newest_first(C::Id), page, |e| e.id.clone()).await
 }
 
-/// Gross debits and credits of one account, in scaled units.
+/// Gross debits and credits of one account, in scaled units, summed exactly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Activity {
-    pub debit: i64,
-    pub credit: i64,
+    pub debit: i128,
+    pub credit: i128,
 }
 
 #[derive(FromQueryResult)]
 struct ActivityRow {
     account_id: String,
-    debit: i64,
-    credit: i64,
+    debit_hi: i64,
+    debit_lo: i64,
+    credit_hi: i64,
+    credit_lo: i64,
 }
 
 /// Σ debit and Σ credit per account over entries in `scope`, dated within `[from, to]`.
-/// The sums run in SQL over scaled integers: exact on both engines.
+/// The sums run in SQL and cannot overflow however many maximal lines they add up
+/// (`kernel::aggregate`).
 pub async fn activity<C: ConnectionTrait>(
     db: &C,
     scope: &Scope,
@@ -316,10 +319,11 @@ pub async fn activity<C: ConnectionTrait>(
     if let Some(id) = account_id {
         condition = condition.add(journal_line::Column::AccountId.eq(id));
     }
-    let query = Query::select()
-        .column((journal_line::Entity, journal_line::Column::AccountId))
-        .expr_as(Expr::cust("CAST(SUM(journal_lines.debit) AS BIGINT)"), Alias::new("debit"))
-        .expr_as(Expr::cust("CAST(SUM(journal_lines.credit) AS BIGINT)"), Alias::new("credit"))
+    let mut query = Query::select();
+    query.column((journal_line::Entity, journal_line::Column::AccountId));
+    aggregate::select_exact_sum(&mut query, "journal_lines.debit", "debit");
+    aggregate::select_exact_sum(&mut query, "journal_lines.credit", "credit");
+    query
         .from(journal_line::Entity)
         .inner_join(
             journal_entry::Entity,
@@ -327,10 +331,18 @@ pub async fn activity<C: ConnectionTrait>(
                 .equals((journal_line::Entity, journal_line::Column::EntryId)),
         )
         .cond_where(condition)
-        .group_by_col((journal_line::Entity, journal_line::Column::AccountId))
-        .to_owned();
+        .group_by_col((journal_line::Entity, journal_line::Column::AccountId));
     let rows = ActivityRow::find_by_statement(db.get_database_backend().build(&query)).all(db).await?;
-    Ok(rows.into_iter().map(|r| (r.account_id, Activity { debit: r.debit, credit: r.credit })).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let activity = Activity {
+                debit: aggregate::combine(r.debit_hi, r.debit_lo),
+                credit: aggregate::combine(r.credit_hi, r.credit_lo),
+            };
+            (r.account_id, activity)
+        })
+        .collect())
 }
 
 pub struct TrialBalanceRow {
@@ -360,7 +372,7 @@ pub async fn trial_balance(
         .into_iter()
         .filter_map(|account| {
             let a = activity.get(&account.id)?;
-            Some(TrialBalanceRow { debit: money::amount(a.debit), credit: money::amount(a.credit), account })
+            Some(TrialBalanceRow { debit: money::amount_i128(a.debit), credit: money::amount_i128(a.credit), account })
         })
         .collect();
     rows.sort_by(|a, b| a.account.code.cmp(&b.account.code));

@@ -3,12 +3,7 @@
 use rust_decimal::Decimal;
 
 use crate::error::{AppError, AppResult};
-use crate::kernel::money::{self, AMOUNT_SCALE, Currency, RATE_SCALE, ScaleError};
-
-/// A decimal input that must fit its storage scale; `field` names it in the error.
-pub fn scaled_input(field: &str, value: Decimal, scale: u32) -> AppResult<i64> {
-    money::to_scaled(value, scale).map_err(|e: ScaleError| AppError::bad_input(field, format!("{field}: {e}")))
-}
+use crate::kernel::money::{self, AMOUNT_SCALE, Currency, RATE_SCALE, scaled_input};
 
 /// One invoice line as entered.
 #[derive(Clone, Debug)]
@@ -42,8 +37,11 @@ pub struct InvoiceTotals {
 /// rounded lines. Quantity > 0, unit price ≥ 0, 0 ≤ tax rate ≤ 1; quantities and prices take
 /// up to 4 decimals and rates up to 6 (more is refused, not rounded).
 pub fn price_lines(currency: Currency, lines: &[LineInput]) -> AppResult<InvoiceTotals> {
-    if lines.is_empty() {
-        return Err(AppError::bad_input("input.lines", "an invoice needs at least one line"));
+    if !INVOICE_LINES.contains(&lines.len()) {
+        return Err(AppError::bad_input(
+            "input.lines",
+            format!("an invoice has {} to {} lines", INVOICE_LINES.start(), INVOICE_LINES.end()),
+        ));
     }
     let mut priced = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
@@ -148,10 +146,18 @@ pub struct JournalLineInput {
     pub credit: Decimal,
 }
 
-/// At least two lines, each with exactly one side > 0 (the other 0), debits equal to credits.
+/// Lines an invoice may have (CONTRACT.md §10).
+pub const INVOICE_LINES: std::ops::RangeInclusive<usize> = 1..=200;
+/// Lines a journal entry may have (CONTRACT.md §10).
+pub const JOURNAL_LINES: std::ops::RangeInclusive<usize> = 2..=500;
+
+/// Two to five hundred lines, each with exactly one side > 0 (the other 0), debits equal to credits.
 pub fn check_balanced(lines: &[JournalLineInput]) -> AppResult<()> {
-    if lines.len() < 2 {
-        return Err(AppError::bad_input("input.lines", "a journal entry needs at least two lines"));
+    if !JOURNAL_LINES.contains(&lines.len()) {
+        return Err(AppError::bad_input(
+            "input.lines",
+            format!("a journal entry has {} to {} lines", JOURNAL_LINES.start(), JOURNAL_LINES.end()),
+        ));
     }
     for (i, line) in lines.iter().enumerate() {
         let at = |f: &str| format!("input.lines[{i}].{f}");

@@ -1,5 +1,5 @@
-//! Employees: hiring (with its IT onboarding ticket), updates, termination (with the IT
-//! offboarding), and the scoped lists.
+//! Employees: hiring, updates, termination, and the scoped lists. What hiring and termination
+//! set off in IT is `workflows/`' business: these functions work inside the caller's unit of work.
 
 use chrono::NaiveDate;
 use entity::employee;
@@ -115,14 +115,20 @@ fn check_salary(currency: Currency, salary: Decimal) -> AppResult<i64> {
         .map_err(|e| AppError::bad_input("input.annualSalary", format!("annualSalary: {e}")))
 }
 
-/// The manager must exist, not be the employee, and not report (directly or not) to them.
-async fn check_manager<C: ConnectionTrait>(db: &C, employee_id: Option<&str>, manager_id: &str) -> AppResult<()> {
+/// The manager must be an employee the caller can see — anything else reads as "no employee
+/// with this id", so the answer never reveals a record of another department — and neither the
+/// employee nor someone reporting to them, directly or not.
+async fn check_manager<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    principal: &Principal,
+    employee_id: Option<&str>,
+    manager_id: &str,
+) -> AppResult<()> {
     let invalid = |why: &str| AppError::bad_input("input.managerId", why.to_string());
-    let mut current = match find(db, manager_id).await {
-        Ok(m) => m,
-        Err(AppError::NotFound) => return Err(invalid("no employee with this id")),
-        Err(e) => return Err(e),
-    };
+    let mut current = find_visible(db, state, principal, manager_id)
+        .await
+        .map_err(|e| e.as_reference("input.managerId", "employee"))?;
     for _ in 0..64 {
         if Some(current.id.as_str()) == employee_id {
             return Err(invalid("an employee cannot report to themself, directly or through others"));
@@ -135,8 +141,13 @@ async fn check_manager<C: ConnectionTrait>(db: &C, employee_id: Option<&str>, ma
     Err(invalid("the reporting line is too long"))
 }
 
-pub async fn hire(state: &AppState, rc: &RequestCtx, input: Hire) -> AppResult<employee::Model> {
-    let principal = rc.principal()?;
+/// Hires inside `uow` (its `hireEmployee` event recorded); `workflows::hiring` adds the rest.
+pub async fn hire(
+    uow: &mut UnitOfWork,
+    state: &AppState,
+    principal: &Principal,
+    input: Hire,
+) -> AppResult<employee::Model> {
     state.authz.require(principal, Perm::EMPLOYEE_HIRE, &input.department)?;
     let first_name = validate::text("input.firstName", &input.first_name, 100)?;
     let last_name = validate::text("input.lastName", &input.last_name, 100)?;
@@ -149,10 +160,9 @@ pub async fn hire(state: &AppState, rc: &RequestCtx, input: Hire) -> AppResult<e
     let national_id = validate::optional_text("input.nationalId", input.national_id.as_deref(), 64)?;
     let bank_account = validate::optional_text("input.bankAccount", input.bank_account.as_deref(), 64)?;
 
-    let mut uow = UnitOfWork::begin(&state.db, rc, "hireEmployee").await?;
     crate::org::service::require_department(uow.conn(), "input.department", &input.department, false).await?;
     if let Some(manager) = &input.manager_id {
-        check_manager(uow.conn(), None, manager).await?;
+        check_manager(uow.conn(), state, principal, None, manager).await?;
     }
     let number = format!("E{:06}", counters::next(uow.conn(), "employee").await?);
     let now = time::now();
@@ -179,8 +189,6 @@ pub async fn hire(state: &AppState, rc: &RequestCtx, input: Hire) -> AppResult<e
     .await
     .on_duplicate("an employee with this email already exists")?;
     uow.record(Change::created(&hired));
-    crate::it::automation::onboard(&mut uow, &hired).await?;
-    uow.commit().await?;
     Ok(hired)
 }
 
@@ -197,6 +205,14 @@ pub async fn update(state: &AppState, rc: &RequestCtx, id: &str, input: Update) 
     let mut uow = UnitOfWork::begin(&state.db, rc, "updateEmployee").await?;
     let before = find_visible(uow.conn(), state, principal, id).await?;
     state.authz.require(principal, Perm::EMPLOYEE_UPDATE, &before.department_code)?;
+    if principal.employee_id.as_deref() == Some(before.id.as_str())
+        && (input.annual_salary.is_some() || input.bank_account.is_some())
+    {
+        // Segregation of duties: HR may not raise their own pay or redirect it (CONTRACT.md §10).
+        return Err(AppError::Forbidden(
+            "nobody changes the salary, bank account or national id of their own employee record".into(),
+        ));
+    }
     if let Some(target) = &input.department {
         state.authz.require(principal, Perm::EMPLOYEE_UPDATE, target)?;
     }
@@ -208,7 +224,7 @@ pub async fn update(state: &AppState, rc: &RequestCtx, id: &str, input: Update) 
         change.position = Set(validate::text("input.position", position, 200)?);
     }
     if let Some(manager) = &input.manager_id {
-        check_manager(uow.conn(), Some(&before.id), manager).await?;
+        check_manager(uow.conn(), state, principal, Some(&before.id), manager).await?;
         change.manager_id = Set(Some(manager.clone()));
     }
     if let Some(department) = &input.department {
@@ -229,15 +245,16 @@ pub async fn update(state: &AppState, rc: &RequestCtx, id: &str, input: Update) 
     Ok(after)
 }
 
+/// Terminates inside `uow` (its `terminateEmployee` event recorded); `workflows::offboarding`
+/// takes away what the leaver held.
 pub async fn terminate(
+    uow: &mut UnitOfWork,
     state: &AppState,
-    rc: &RequestCtx,
+    principal: &Principal,
     id: &str,
     date: NaiveDate,
     reason: &str,
 ) -> AppResult<employee::Model> {
-    let principal = rc.principal()?;
-    let mut uow = UnitOfWork::begin(&state.db, rc, "terminateEmployee").await?;
     let before = find_visible(uow.conn(), state, principal, id).await?;
     state.authz.require(principal, Perm::EMPLOYEE_TERMINATE, &before.department_code)?;
     if before.status == TERMINATED {
@@ -264,8 +281,6 @@ pub async fn terminate(
     }
     let after = find(uow.conn(), &before.id).await?;
     uow.record(Change::updated(&before, &after));
-    crate::it::automation::offboard(&mut uow, &after).await?;
-    uow.commit().await?;
     Ok(after)
 }
 

@@ -660,7 +660,7 @@ impl HrMutation {
             national_id: input.national_id,
             bank_account: input.bank_account,
         };
-        Ok(Employee(employees::hire(app_state(ctx), request_ctx(ctx), hire).await?))
+        Ok(Employee(crate::workflows::hiring::hire_employee(app_state(ctx), request_ctx(ctx), hire).await?))
     }
 
     async fn update_employee(&self, ctx: &Context<'_>, id: ID, input: UpdateEmployeeInput) -> Result<Employee> {
@@ -682,7 +682,9 @@ impl HrMutation {
         termination_date: Date,
         reason: String,
     ) -> Result<Employee> {
-        Ok(Employee(employees::terminate(app_state(ctx), request_ctx(ctx), &id, termination_date.0, &reason).await?))
+        let (state, rc) = (app_state(ctx), request_ctx(ctx));
+        let leaver = crate::workflows::offboarding::terminate_employee(state, rc, &id, termination_date.0, &reason);
+        Ok(Employee(leaver.await?))
     }
 
     async fn create_payroll_run(&self, ctx: &Context<'_>, department: String, period: String) -> Result<PayrollRun> {
@@ -694,7 +696,7 @@ impl HrMutation {
     }
 
     async fn post_payroll_run(&self, ctx: &Context<'_>, id: ID) -> Result<PayrollRun> {
-        Ok(PayrollRun(payroll::post_run(app_state(ctx), request_ctx(ctx), &id).await?))
+        Ok(PayrollRun(crate::workflows::postings::post_payroll_run(app_state(ctx), request_ctx(ctx), &id).await?))
     }
 
     async fn request_leave(&self, ctx: &Context<'_>, input: RequestLeaveInput) -> Result<LeaveRequest> {

@@ -60,6 +60,7 @@ pub async fn balance_of<C: ConnectionTrait>(
     year: i32,
     allowance: i32,
 ) -> AppResult<Balance> {
+    let year = time::check_year("year", year)?;
     let (Some(first), Some(last)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
         return Err(AppError::bad_input("year", "not a valid year"));
     };
@@ -96,7 +97,9 @@ pub async fn request(state: &AppState, rc: &RequestCtx, input: NewRequest) -> Ap
         }
     };
     let mut uow = UnitOfWork::begin(&state.db, rc, "requestLeave").await?;
-    let employee = employees::find_visible(uow.conn(), state, principal, &employee_id).await?;
+    let employee = employees::find_visible(uow.conn(), state, principal, &employee_id)
+        .await
+        .map_err(|e| e.as_reference("input.employeeId", "employee"))?;
     let own = principal.employee_id.as_deref() == Some(employee.id.as_str());
     if !own {
         state.authz.require(principal, Perm::LEAVE_REQUEST, &employee.department_code)?;

@@ -13,7 +13,6 @@ use super::rules::{self, Period};
 use crate::audit::Audited;
 use crate::authz::Perm;
 use crate::error::{AppError, AppResult, DbResultExt};
-use crate::finance::ledger;
 use crate::kernel::money::{self, Currency};
 use crate::kernel::pagination::{Keyset, Page, PageRequest, paginate};
 use crate::kernel::versioned::save_if_unchanged;
@@ -130,16 +129,24 @@ pub async fn create_run(
             currency: currency.code.into(),
         });
     }
-    let total = |f: fn(&payslip::Model) -> i64| slips.iter().map(f).sum::<i64>();
+    // Summed in 128 bits: a run of many top salaries must not wrap around.
+    let sum = |f: fn(&payslip::Model) -> i64| i64::try_from(slips.iter().map(|p| i128::from(f(p))).sum::<i128>());
+    let (Ok(gross), Ok(income_tax), Ok(social_security), Ok(net)) =
+        (sum(|p| p.gross), sum(|p| p.income_tax), sum(|p| p.social_security), sum(|p| p.net))
+    else {
+        return Err(AppError::conflict(
+            "the period's payroll of the department exceeds what one run can hold (922 trillion)",
+        ));
+    };
     let run = payroll_run::ActiveModel {
         id: Set(run_id),
         department_code: Set(department.to_string()),
         period: Set(label),
         status: Set(DRAFT.into()),
-        total_gross: Set(total(|p| p.gross)),
-        total_income_tax: Set(total(|p| p.income_tax)),
-        total_social_security: Set(total(|p| p.social_security)),
-        total_net: Set(total(|p| p.net)),
+        total_gross: Set(gross),
+        total_income_tax: Set(income_tax),
+        total_social_security: Set(social_security),
+        total_net: Set(net),
         created_by: Set(principal.user_id.clone()),
         approved_by: Set(None),
         posted_by: Set(None),
@@ -210,53 +217,45 @@ pub async fn approve_run(state: &AppState, rc: &RequestCtx, id: &str) -> AppResu
     Ok(approved)
 }
 
-/// Posts an APPROVED run: Dr 5100 gross, Cr 2200 tax + social security, Cr 2300 net, dated
-/// the period's last day.
-pub async fn post_run(state: &AppState, rc: &RequestCtx, id: &str) -> AppResult<payroll_run::Model> {
-    let principal = rc.principal()?;
-    let mut uow = UnitOfWork::begin(&state.db, rc, "postPayrollRun").await?;
+/// Claims an APPROVED run for posting inside `uow`: it is POSTED from here on (a racing post
+/// fails on the version). `workflows::payroll_posting` then posts its journal entry and links it
+/// with [`link_posting`].
+pub async fn claim_posting(
+    uow: &UnitOfWork,
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> AppResult<(payroll_run::Model, payroll_run::Model, Period)> {
     let run = find_visible(uow.conn(), state, principal, id).await?;
     state.authz.require(principal, Perm::PAYROLL_POST, &run.department_code)?;
     if run.status != APPROVED {
         return Err(AppError::conflict(format!("only an APPROVED run can be posted (it is {})", run.status)));
     }
     let period = Period::parse("period", &run.period)?;
-    let claimed = transition(
-        &uow,
-        &run,
-        payroll_run::ActiveModel {
-            status: Set(POSTED.into()),
-            posted_by: Set(Some(principal.user_id.clone())),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let zero = Decimal::ZERO;
-    let withheld = money::amount(run.total_income_tax + run.total_social_security);
-    let lines = [
-        ("5100", money::amount(run.total_gross), zero),
-        ("2200", zero, withheld),
-        ("2300", zero, money::amount(run.total_net)),
-    ];
-    let entry = ledger::post_automatic(
-        &mut uow,
-        &principal.user_id,
-        &run.department_code,
-        period.last,
-        format!("Payroll {} {}", run.department_code, run.period),
-        format!("payroll:{}", run.id),
-        &lines,
-    )
-    .await?;
+    let change = payroll_run::ActiveModel {
+        status: Set(POSTED.into()),
+        posted_by: Set(Some(principal.user_id.clone())),
+        ..Default::default()
+    };
+    let claimed = transition(uow, &run, change).await?;
+    Ok((run, claimed, period))
+}
+
+/// Stores the posted run's journal entry and records the run's `postPayrollRun` event.
+pub async fn link_posting(
+    uow: &mut UnitOfWork,
+    before: &payroll_run::Model,
+    claimed: payroll_run::Model,
+    entry_id: String,
+) -> AppResult<payroll_run::Model> {
     let mut posted = sea_orm::IntoActiveModel::into_active_model(claimed);
-    posted.journal_entry_id = Set(Some(entry.id));
+    posted.journal_entry_id = Set(Some(entry_id));
     let posted = posted.update(uow.conn()).await?;
-    let slips = payslips_of(uow.conn(), &run.id).await?;
+    let slips = payslips_of(uow.conn(), &before.id).await?;
     uow.record(Change::updated(
-        &RunRecord { run: &run, payslips: &slips },
+        &RunRecord { run: before, payslips: &slips },
         &RunRecord { run: &posted, payslips: &slips },
     ));
-    uow.commit().await?;
     Ok(posted)
 }
 

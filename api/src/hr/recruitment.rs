@@ -108,7 +108,9 @@ pub async fn add_candidate(
 ) -> AppResult<candidate::Model> {
     let principal = rc.principal()?;
     let mut uow = UnitOfWork::begin(&state.db, rc, "addCandidate").await?;
-    let opening = find_visible_opening(uow.conn(), state, principal, opening_id).await?;
+    let opening = find_visible_opening(uow.conn(), state, principal, opening_id)
+        .await
+        .map_err(|e| e.as_reference("input.openingId", "job opening"))?;
     state.authz.require(principal, Perm::RECRUITMENT_WRITE, &opening.department_code)?;
     let full_name = validate::text("input.fullName", full_name, 200)?;
     let email = validate::email("input.email", email)?;

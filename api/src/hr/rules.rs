@@ -25,6 +25,9 @@ impl Period {
         if !text[5..].bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid());
         }
+        if !crate::kernel::time::YEARS.contains(&year) {
+            return Err(invalid());
+        }
         let first = NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(invalid)?;
         let next = if month == 12 {
             NaiveDate::from_ymd_opt(year + 1, 1, 1)

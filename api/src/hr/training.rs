@@ -48,7 +48,9 @@ pub async fn record(state: &AppState, rc: &RequestCtx, input: NewRecord) -> AppR
         return Err(AppError::bad_input("input.expiresOn", "expiresOn must not be before completedOn"));
     }
     let mut uow = UnitOfWork::begin(&state.db, rc, "recordTraining").await?;
-    let employee = employees::find_visible(uow.conn(), state, principal, &input.employee_id).await?;
+    let employee = employees::find_visible(uow.conn(), state, principal, &input.employee_id)
+        .await
+        .map_err(|e| e.as_reference("input.employeeId", "employee"))?;
     state.authz.require(principal, Perm::TRAINING_WRITE, &employee.department_code)?;
     let created = training_record::ActiveModel {
         id: Set(ids::new_id()),

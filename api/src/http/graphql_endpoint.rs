@@ -6,16 +6,17 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use async_graphql::{BatchRequest, Request, Response, ServerError, Value, Variables};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{Request, Response, ServerError, Value, Variables};
 use bytes::BytesMut;
 use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 
-use super::guard::{self, Refusal};
-use super::{Gateway, RequestId};
+use super::guard::{self, Analysis, Refusal};
+use super::{ClientAddr, Gateway, RequestId};
 use crate::auth::service::authenticate;
 use crate::authz::gate::RequestVariables;
-use crate::config::Introspection;
+use crate::config::{Introspection, Limits};
 use crate::error::{AppError, code};
 use crate::graphql::{FieldErrors, add_request_data};
 use crate::kernel::{Auth, RequestCtx};
@@ -101,32 +102,56 @@ pub async fn post(req: HttpRequest, payload: web::Payload, gateway: web::Data<Ga
             return transport_error(status, &message, &request_id, format);
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
-        Ok(batch) => batch,
-        Err(err) => {
-            let message = format!("the body is not a GraphQL request in JSON: {}", json_error_summary(&err));
-            return transport_error(StatusCode::BAD_REQUEST, &message, &request_id, format);
-        }
+    let (requests, is_batch) = match parse_body(&body) {
+        Ok(parsed) => parsed,
+        Err(message) => return transport_error(StatusCode::BAD_REQUEST, &message, &request_id, format),
     };
-    match batch {
-        BatchRequest::Single(request) => {
-            let outcome = execute(&req, &gateway, request, &request_id, false).await;
-            respond(format, &outcome.response, status_of(format, &[&outcome]))
+    let max = gateway.state.settings.limits.batch;
+    if is_batch && (requests.is_empty() || requests.len() > max) {
+        let message = format!("a batch holds 1 to {max} operations");
+        return transport_error(StatusCode::BAD_REQUEST, &message, &request_id, format);
+    }
+    let limits = &gateway.state.settings.limits;
+    let checked: Vec<Result<Checked, Refusal>> = requests.into_iter().map(|request| check(request, limits)).collect();
+    // Counted over the whole batch: one password check per HTTP request, or none runs.
+    let password_checks: usize = checked.iter().flatten().map(|c| c.analysis.password_checks).sum();
+    let mut outcomes = Vec::with_capacity(checked.len());
+    for item in checked {
+        outcomes.push(match item {
+            _ if password_checks > 1 => refused(TOO_MANY_PASSWORD_CHECKS.into(), code::BAD_USER_INPUT, &request_id),
+            Ok(checked) => execute(&req, &gateway, checked, &request_id, false).await,
+            Err(Refusal(message)) => refused(message, code::BAD_USER_INPUT, &request_id),
+        });
+    }
+    let status = status_of(format, &outcomes.iter().collect::<Vec<_>>());
+    if is_batch {
+        let responses: Vec<&Response> = outcomes.iter().map(|o| &o.response).collect();
+        respond(format, &responses, status)
+    } else {
+        respond(format, &outcomes[0].response, status)
+    }
+}
+
+const TOO_MANY_PASSWORD_CHECKS: &str =
+    "a request (a batch counted as a whole) holds at most one login or changePassword";
+
+/// One GraphQL request (a JSON object), or a batch (a JSON array of objects). async-graphql's
+/// own `BatchRequest` would read `[]` as a single request with every field defaulted.
+fn parse_body(body: &[u8]) -> Result<(Vec<Request>, bool), String> {
+    let shape =
+        |err: serde_json::Error| format!("the body is not a GraphQL request in JSON: {}", json_error_summary(&err));
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok((vec![serde_json::from_slice::<Request>(body).map_err(shape)?], false)),
+        Some(b'[') => {
+            let items: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(body).map_err(shape)?;
+            let requests = items
+                .into_iter()
+                .map(|item| serde_json::from_value::<Request>(serde_json::Value::Object(item)))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(shape)?;
+            Ok((requests, true))
         }
-        BatchRequest::Batch(requests) => {
-            let max = gateway.state.settings.limits.batch;
-            if requests.is_empty() || requests.len() > max {
-                let message = format!("a batch holds 1 to {max} operations");
-                return transport_error(StatusCode::BAD_REQUEST, &message, &request_id, format);
-            }
-            let mut outcomes = Vec::with_capacity(requests.len());
-            for request in requests {
-                outcomes.push(execute(&req, &gateway, request, &request_id, false).await);
-            }
-            let status = status_of(format, &outcomes.iter().collect::<Vec<_>>());
-            let responses: Vec<&Response> = outcomes.iter().map(|o| &o.response).collect();
-            respond(format, &responses, status)
-        }
+        _ => Err("the body is not a GraphQL request in JSON: expected an object or an array of objects".into()),
     }
 }
 
@@ -159,7 +184,10 @@ pub async fn get(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse 
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    let outcome = execute(&req, &gateway, request, &request_id, true).await;
+    let outcome = match check(request, &gateway.state.settings.limits) {
+        Ok(checked) => execute(&req, &gateway, checked, &request_id, true).await,
+        Err(Refusal(message)) => refused(message, code::BAD_USER_INPUT, &request_id),
+    };
     if outcome.mutation_over_get {
         let mut res = respond(format, &outcome.response, StatusCode::METHOD_NOT_ALLOWED);
         res.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
@@ -170,37 +198,54 @@ pub async fn get(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse 
 
 const MUTATION_OVER_GET: &str = "mutations are only accepted over POST";
 
-/// Checks, authenticates and runs one GraphQL request.
-async fn execute(
-    req: &HttpRequest,
-    gateway: &Gateway,
-    mut request: Request,
-    request_id: &str,
-    over_get: bool,
-) -> Outcome {
-    let state = &gateway.state;
-    let limits = &state.settings.limits;
-    let refused = |message: String, code: &str| Outcome {
-        response: error_response(message, code, request_id),
-        ran: false,
-        mutation_over_get: false,
-    };
+/// A request that passed the document checks, parsed once.
+struct Checked {
+    request: Request,
+    doc: ExecutableDocument,
+    analysis: Analysis,
+}
 
-    if let Err(Refusal(message)) = guard::check_text(&request.query, limits) {
-        return refused(message, code::BAD_USER_INPUT);
-    }
-    let doc = match async_graphql::parser::parse_query(&request.query) {
-        Ok(doc) => doc,
-        Err(err) => return refused(format!("syntax error: {err}"), code::BAD_USER_INPUT),
-    };
-    let analysis = match guard::analyze(&doc, request.operation_name.as_deref(), limits) {
-        Ok(analysis) => analysis,
-        Err(Refusal(message)) => return refused(message, code::BAD_USER_INPUT),
-    };
+fn refused(message: String, code: &str, request_id: &str) -> Outcome {
+    Outcome { response: error_response(message, code, request_id), ran: false, mutation_over_get: false }
+}
+
+/// The document limits, before anything is parsed twice or run. A refusal is `BAD_USER_INPUT`.
+fn check(request: Request, limits: &Limits) -> Result<Checked, Refusal> {
+    guard::check_text(&request.query, limits)?;
+    let doc = async_graphql::parser::parse_query(&request.query).map_err(|e| Refusal(format!("syntax error: {e}")))?;
+    let analysis = guard::analyze(&doc, request.operation_name.as_deref(), limits)?;
+    Ok(Checked { request, doc, analysis })
+}
+
+/// Authenticates and runs one checked GraphQL request.
+async fn execute(req: &HttpRequest, gateway: &Gateway, checked: Checked, request_id: &str, over_get: bool) -> Outcome {
+    let state = &gateway.state;
+    let Checked { request, doc, analysis } = checked;
+    let refused = |message: String, code: &str| refused(message, code, request_id);
     if over_get && analysis.is_mutation {
         return Outcome { mutation_over_get: true, ..refused(MUTATION_OVER_GET.into(), code::BAD_USER_INPUT) };
     }
+    // A database that does not answer fails requests at once rather than letting them queue,
+    // and abandons those in flight (their transactions roll back): never a hang (§11).
+    if !state.health.is_up() {
+        return refused("the database is unavailable".into(), code::INTERNAL);
+    }
+    tokio::select! {
+        outcome = run(req, gateway, request, doc, analysis, request_id) => outcome,
+        () = state.health.lost() => refused("the database stopped answering".into(), code::INTERNAL),
+    }
+}
 
+async fn run(
+    req: &HttpRequest,
+    gateway: &Gateway,
+    mut request: Request,
+    doc: ExecutableDocument,
+    analysis: Analysis,
+    request_id: &str,
+) -> Outcome {
+    let state = &gateway.state;
+    let refused = |message: String, code: &str| refused(message, code, request_id);
     let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let auth = match authenticate(state, header).await {
         Ok(auth) => auth,
@@ -221,7 +266,8 @@ async fn execute(
         }
     }
 
-    let rc = RequestCtx { request_id: request_id.to_string(), client_ip: req.peer_addr().map(|a| a.ip()), auth };
+    let client_ip = req.extensions().get::<ClientAddr>().and_then(|c| c.0);
+    let rc = RequestCtx { request_id: request_id.to_string(), client_ip, auth };
     let variables = RequestVariables(request.variables.clone());
     request.set_parsed_query(doc);
     let field_errors = Arc::new(FieldErrors::default());

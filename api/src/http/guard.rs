@@ -70,7 +70,14 @@ pub struct Analysis {
     /// The operation that will run is a mutation (or, when it cannot be told, any is).
     pub is_mutation: bool,
     pub uses_introspection: bool,
+    /// Root `login` and `changePassword` fields the operation would run, aliases and fragments
+    /// included: a request may hold at most one (CONTRACT.md §10), or one request could try
+    /// passwords by the hundred.
+    pub password_checks: usize,
 }
+
+/// Root mutation fields that check a password.
+const PASSWORD_CHECKS: [&str; 2] = ["login", "changePassword"];
 
 pub fn analyze(doc: &ExecutableDocument, operation_name: Option<&str>, limits: &Limits) -> Result<Analysis, Refusal> {
     let operations: Vec<_> = match &doc.operations {
@@ -81,13 +88,24 @@ pub fn analyze(doc: &ExecutableDocument, operation_name: Option<&str>, limits: &
             None => ops.values().collect(),
         },
     };
-    let mut walk = Walk { doc, limits, fields: 0, aliases: 0, introspection: false, stack: HashSet::new() };
+    let mut walk = Walk {
+        doc,
+        limits,
+        fields: 0,
+        aliases: 0,
+        introspection: false,
+        password_checks: 0,
+        in_mutation: false,
+        stack: HashSet::new(),
+    };
     for op in &operations {
+        walk.in_mutation = op.node.ty == OperationType::Mutation;
         walk.selection_set(&op.node.selection_set.node, 1, false)?;
     }
     Ok(Analysis {
         is_mutation: operations.iter().any(|op| op.node.ty == OperationType::Mutation),
         uses_introspection: walk.introspection,
+        password_checks: walk.password_checks,
     })
 }
 
@@ -97,6 +115,8 @@ struct Walk<'a> {
     fields: usize,
     aliases: usize,
     introspection: bool,
+    password_checks: usize,
+    in_mutation: bool,
     /// Fragments being expanded: a cycle is left for validation to report.
     stack: HashSet<&'a str>,
 }
@@ -118,6 +138,9 @@ impl<'a> Walk<'a> {
                         }
                     }
                     let name = field.name.node.as_str();
+                    if self.in_mutation && depth == 1 && PASSWORD_CHECKS.contains(&name) {
+                        self.password_checks += 1;
+                    }
                     let introspection = in_introspection || name == "__schema" || name == "__type";
                     self.introspection |= introspection;
                     if !introspection && depth > self.limits.depth {
@@ -198,6 +221,23 @@ mod tests {
                     fragment C on Query { ...D ...D ...D ...D } fragment D on Query { ...E ...E ...E ...E } \
                     fragment E on Query { me { id } me { id } }";
         assert!(run(bomb).is_err(), "fragment expansion multiplies");
+    }
+
+    #[test]
+    fn password_checks_are_counted_through_aliases_and_fragments() {
+        let count = |q: &str| run(q).unwrap().password_checks;
+        assert_eq!(count("mutation { login(email: \"a\", password: \"b\") { accessToken } }"), 1);
+        assert_eq!(
+            count(
+                "mutation { a: changePassword(currentPassword: \"x\", newPassword: \"y\") b: changePassword(currentPassword: \"z\", newPassword: \"y\") }"
+            ),
+            2
+        );
+        let fragments =
+            "mutation { ...F ...F } fragment F on Mutation { login(email: \"a\", password: \"b\") { accessToken } }";
+        assert_eq!(count(fragments), 2);
+        assert_eq!(count("{ me { id } }"), 0);
+        assert_eq!(count("{ login { id } }"), 0, "a query field of that name is not a password check");
     }
 
     #[test]

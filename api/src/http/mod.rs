@@ -20,6 +20,7 @@ use actix_web::{HttpMessage, HttpResponse, web};
 use tracing::Instrument;
 
 use crate::graphql::AppSchema;
+use crate::kernel;
 use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -27,6 +28,11 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// The request id of this request: the client's when well formed, else a new UUID.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
+
+/// The client's address: the TCP peer, or behind a trusted proxy the rightmost untrusted
+/// `X-Forwarded-For` hop (`kernel::net`).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
 
 /// What the routes share.
 pub struct Gateway {
@@ -66,8 +72,8 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
 }
 
 /// Gives every request an id (kept from the client when it is 1–128 characters of
-/// `A-Za-z0-9._-`), a tracing span carrying it, and the `X-Request-Id` response header —
-/// on errors too.
+/// `A-Za-z0-9._-`), its client address, a tracing span carrying both, and the `X-Request-Id`
+/// response header — on errors too.
 pub async fn with_request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -79,8 +85,20 @@ pub async fn with_request_id(
         .filter(|v| valid_request_id(v))
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let trusted =
+        req.app_data::<web::Data<Gateway>>().map(|g| g.state.settings.trusted_proxies.clone()).unwrap_or_default();
+    let forwarded = req.headers().get_all("x-forwarded-for").filter_map(|v| v.to_str().ok());
+    let client = kernel::net::client_address(req.peer_addr().map(|a| a.ip()), forwarded, &trusted);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    req.extensions_mut().insert(ClientAddr(client));
+    let client_field = client.map(|c| c.to_string()).unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        client = %client_field,
+        method = %req.method(),
+        path = %req.path()
+    );
     let started = Instant::now();
     let header = (HeaderName::from_static(REQUEST_ID_HEADER), HeaderValue::from_str(&id).expect("validated id"));
     let mut res = match next.call(req).instrument(span.clone()).await {
@@ -112,8 +130,12 @@ async fn health() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
+/// 200 when the database answers within `DATABASE_ACQUIRE_TIMEOUT_SECS`, 503 otherwise.
 async fn ready(gateway: web::Data<Gateway>) -> HttpResponse {
-    if gateway.state.db.ping().await {
+    let state = &gateway.state;
+    let within = std::time::Duration::from_secs(state.settings.database_acquire_timeout_secs);
+    let answers = state.health.is_up() && tokio::time::timeout(within, state.db.ping()).await.unwrap_or(false);
+    if answers {
         HttpResponse::Ok().json(serde_json::json!({"status": "ready"}))
     } else {
         HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "database unavailable"}))

@@ -45,7 +45,9 @@ pub async fn grant(
     let system = validate::text("input.system", system, 100)?;
     let level = validate::text("input.level", level, 100)?;
     let mut uow = UnitOfWork::begin(&state.db, rc, "grantAccess").await?;
-    let employee = employees::find_visible(uow.conn(), state, principal, employee_id).await?;
+    let employee = employees::find_visible(uow.conn(), state, principal, employee_id)
+        .await
+        .map_err(|e| e.as_reference("input.employeeId", "employee"))?;
     state.authz.require(principal, Perm::ACCESS_WRITE, &employee.department_code)?;
     if employee.status != employees::ACTIVE {
         return Err(AppError::conflict("access goes to ACTIVE employees only"));

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use crate::audit::Audited;
 use crate::authz::Perm;
 use crate::error::{AppError, AppResult, DbResultExt};
-use crate::finance::rules::scaled_input;
 use crate::hr::employees;
 use crate::kernel::money::{self, AMOUNT_SCALE};
 use crate::kernel::pagination::{Keyset, Page, PageRequest, paginate};
@@ -63,7 +62,8 @@ pub async fn register(state: &AppState, rc: &RequestCtx, input: Register) -> App
     let tag = validate::text("input.tag", &input.tag, 64)?;
     let model = validate::text("input.model", &input.model, 200)?;
     let serial_number = validate::text("input.serialNumber", &input.serial_number, 200)?;
-    let purchase_cost = input.purchase_cost.map(|c| scaled_input("input.purchaseCost", c, AMOUNT_SCALE)).transpose()?;
+    let purchase_cost =
+        input.purchase_cost.map(|c| money::scaled_input("input.purchaseCost", c, AMOUNT_SCALE)).transpose()?;
     if purchase_cost.is_some_and(|c| c < 0) {
         return Err(AppError::bad_input("input.purchaseCost", "purchaseCost must not be negative"));
     }
@@ -125,7 +125,9 @@ pub async fn assign(state: &AppState, rc: &RequestCtx, asset_id: &str, employee_
     let mut uow = UnitOfWork::begin(&state.db, rc, "assignAsset").await?;
     let before = find_visible(uow.conn(), state, principal, asset_id).await?;
     state.authz.require(principal, Perm::ASSET_WRITE, &before.department_code)?;
-    let employee = employees::find_visible(uow.conn(), state, principal, employee_id).await?;
+    let employee = employees::find_visible(uow.conn(), state, principal, employee_id)
+        .await
+        .map_err(|e| e.as_reference("employeeId", "employee"))?;
     if before.status != IN_STOCK {
         return Err(AppError::conflict(format!("only an IN_STOCK asset can be assigned (it is {})", before.status)));
     }

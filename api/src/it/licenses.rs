@@ -121,7 +121,9 @@ pub async fn assign_seat(
     let mut uow = UnitOfWork::begin(&state.db, rc, "assignLicenseSeat").await?;
     let license = find_visible_locked(uow.conn(), state, principal, license_id).await?;
     state.authz.require(principal, Perm::LICENSE_ASSIGN, &license.department_code)?;
-    let employee = employees::find_visible(uow.conn(), state, principal, employee_id).await?;
+    let employee = employees::find_visible(uow.conn(), state, principal, employee_id)
+        .await
+        .map_err(|e| e.as_reference("employeeId", "employee"))?;
     if employee.status != employees::ACTIVE {
         return Err(AppError::conflict("seats go to ACTIVE employees only"));
     }

@@ -1,9 +1,8 @@
-//! Information technology (CONTRACT.md §8): assets, licences, tickets with SLAs, access grants,
-//! and the automation that on- and offboards employees for HR.
+//! Information technology (CONTRACT.md §8): assets, licences, tickets with SLAs, access grants;
+//! each an owner of its records; what HR's hiring and termination set off here is in `workflows/`.
 
 pub mod access;
 pub mod assets;
-pub mod automation;
 pub mod graphql;
 pub mod licenses;
 pub mod loaders;

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
 };
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
 /// How long an SQLite writer waits for another process's write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,13 +32,25 @@ pub struct WriteTxn {
     _turn: Option<OwnedMutexGuard<()>>,
 }
 
+/// How the pool behaves: its size, and how long a request waits for a connection before it
+/// fails (`DATABASE_ACQUIRE_TIMEOUT_SECS`): a database that is gone or silent costs a request
+/// that long, never more.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
 impl Database {
-    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+    pub async fn connect(url: &str, pool: PoolOptions) -> anyhow::Result<Self> {
         let mut options = ConnectOptions::new(url.to_string());
         options
-            .max_connections(max_connections)
+            .max_connections(pool.max_connections)
             .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
+            .connect_timeout(pool.acquire_timeout)
+            .acquire_timeout(pool.acquire_timeout)
+            // A connection that went bad while idle is found out before a request gets it.
+            .test_before_acquire(true)
             .sqlx_logging(false);
         let is_sqlite = url.starts_with("sqlite:");
         if is_sqlite {
@@ -82,8 +94,127 @@ impl Database {
         Ok(WriteTxn { txn, _turn: turn })
     }
 
+    /// Runs one autocommitted write. On SQLite it waits its turn behind this process's other
+    /// writers, as transactions do.
+    pub async fn autocommit_write<T, F, Fut>(&self, write: F) -> Result<T, sea_orm::DbErr>
+    where
+        F: FnOnce(DatabaseConnection) -> Fut,
+        Fut: std::future::Future<Output = Result<T, sea_orm::DbErr>>,
+    {
+        let _turn = match &self.sqlite_writer {
+            Some(gate) => Some(gate.clone().lock_owned().await),
+            None => None,
+        };
+        write(self.conn.clone()).await
+    }
+
     pub async fn ping(&self) -> bool {
         self.conn.ping().await.is_ok()
+    }
+}
+
+/// Serialises start-up work — migrations, the bootstrap administrator, the demo company —
+/// across processes starting together on one PostgreSQL database (CONTRACT.md §11): a
+/// session-level advisory lock, held on a connection of its own until released. The others
+/// wait, then find the work done. On SQLite it is a no-op: one process serves a file.
+pub struct StartupLock {
+    conn: Option<DatabaseConnection>,
+}
+
+/// The advisory lock's key: "trastien" in ASCII.
+const STARTUP_LOCK_KEY: i64 = 0x7472_6173_7469_656e;
+
+impl StartupLock {
+    pub async fn acquire(url: &str, connect_timeout: Duration) -> anyhow::Result<Self> {
+        if !url.starts_with("postgres") {
+            return Ok(Self { conn: None });
+        }
+        let mut options = ConnectOptions::new(url.to_string());
+        // One connection: the lock belongs to the session that took it.
+        options.max_connections(1).min_connections(1).connect_timeout(connect_timeout).sqlx_logging(false);
+        let conn =
+            sea_orm::Database::connect(options).await.map_err(|e| anyhow::anyhow!(describe_connect_error(url, &e)))?;
+        conn.execute_unprepared(&format!("SELECT pg_advisory_lock({STARTUP_LOCK_KEY})")).await?;
+        Ok(Self { conn: Some(conn) })
+    }
+
+    pub async fn release(self) -> anyhow::Result<()> {
+        if let Some(conn) = self.conn {
+            conn.execute_unprepared(&format!("SELECT pg_advisory_unlock({STARTUP_LOCK_KEY})")).await?;
+            conn.close().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether the database answers, as seen by a watchdog on a connection of its own (so that a
+/// busy pool never looks like a dead database). When it stops answering — refused, or silent —
+/// requests fail at once instead of queueing, those in flight are abandoned (their transactions
+/// roll back), and `/ready` says 503; when it answers again, everything resumes by itself.
+#[derive(Clone)]
+pub struct Health(Option<watch::Receiver<bool>>);
+
+impl Health {
+    /// Not watched: SQLite is a file of this process, with nothing to go silent.
+    pub fn unwatched() -> Self {
+        Self(None)
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.0.as_ref().is_none_or(|rx| *rx.borrow())
+    }
+
+    /// Resolves once the database is found unreachable.
+    pub async fn lost(&self) {
+        let Some(rx) = &self.0 else { return std::future::pending().await };
+        // An error means the watchdog is gone, i.e. the process is stopping: never resolve.
+        if rx.clone().wait_for(|up| !*up).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Starts the watchdog: `SELECT 1` every `interval`, each bounded by `timeout`.
+    pub fn watch(url: &str, interval: Duration, timeout: Duration) -> Self {
+        let (tx, rx) = watch::channel(true);
+        let url = url.to_string();
+        tokio::spawn(async move {
+            let mut conn: Option<DatabaseConnection> = None;
+            loop {
+                if conn.is_none() {
+                    let mut options = ConnectOptions::new(url.clone());
+                    options.max_connections(1).connect_timeout(timeout).acquire_timeout(timeout).sqlx_logging(false);
+                    conn = tokio::time::timeout(timeout, sea_orm::Database::connect(options))
+                        .await
+                        .ok()
+                        .and_then(Result::ok);
+                }
+                let up = match &conn {
+                    Some(c) => {
+                        tokio::time::timeout(timeout, c.execute_unprepared("SELECT 1")).await.is_ok_and(|r| r.is_ok())
+                    }
+                    None => false,
+                };
+                if !up {
+                    // A connection that went silent may never speak again: start afresh next time.
+                    conn = None;
+                }
+                tx.send_if_modified(|current| {
+                    if *current != up {
+                        if up {
+                            tracing::info!("the database answers again");
+                        } else {
+                            tracing::error!("the database does not answer: refusing requests until it does");
+                        }
+                    }
+                    std::mem::replace(current, up) != up
+                });
+                if tx.is_closed() {
+                    return;
+                }
+                tokio::time::sleep(interval).await;
+            }
+        });
+        Self(Some(rx))
     }
 }
 

@@ -1,12 +1,15 @@
 //! Shared by every domain: the request context and principal, ids and clocks, the scalars
 //! of the contract, money arithmetic, keyset pagination and the unit of work.
 
+pub mod aggregate;
 pub mod context;
 pub mod counters;
 pub mod db;
 pub mod ids;
+pub mod inputs;
 pub mod loaders;
 pub mod money;
+pub mod net;
 pub mod pagination;
 pub mod scalars;
 pub mod search;

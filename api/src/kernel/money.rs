@@ -54,13 +54,42 @@ pub fn to_scaled(value: Decimal, scale: u32) -> Result<i64, ScaleError> {
     i64::try_from(rescaled.mantissa()).map_err(|_| ScaleError::TooLarge)
 }
 
+/// A decimal input that must fit its storage scale; `field` names it in the error.
+pub fn scaled_input(field: &str, value: Decimal, scale: u32) -> crate::error::AppResult<i64> {
+    to_scaled(value, scale).map_err(|e| crate::error::AppError::bad_input(field, format!("{field}: {e}")))
+}
+
 pub fn from_scaled(units: i64, scale: u32) -> Decimal {
     Decimal::new(units, scale)
 }
 
-/// An amount stored in `AMOUNT_SCALE` units.
+/// Largest stored figure in `AMOUNT_SCALE` units: `MAX_ABS` (input values are refused above it).
+pub const MAX_UNITS: i64 = 10_000_000_000_000_000;
+
+/// Does a stored figure stay within the bound every input is held to?
+pub fn fits(units: i64) -> bool {
+    units.unsigned_abs() <= MAX_UNITS as u64
+}
+
+/// A derived amount (a line's total, a payroll run's sum) in `AMOUNT_SCALE` units. Derived
+/// amounts may exceed `MAX_ABS` (a run sums many payslips); what they may not do is lose
+/// digits, and an `i64` of units holds ±922 337 203 685 477 — checked when they are computed.
 pub fn amount_units(value: Decimal) -> i64 {
-    to_scaled(value, AMOUNT_SCALE).expect("amounts are rounded to at most 3 decimals and bounded")
+    let mut rescaled = value;
+    rescaled.rescale(AMOUNT_SCALE);
+    debug_assert_eq!(rescaled, value, "derived amounts have at most {AMOUNT_SCALE} decimals");
+    i64::try_from(rescaled.mantissa()).expect("derived amounts are checked to fit the storage unit")
+}
+
+/// An exact sum of stored units (SQL aggregates come back as `i128`, see
+/// `kernel::aggregate`) as a decimal amount. A `Decimal` mantissa holds 7.9 × 10²⁸ units: more
+/// than 8 × 10⁹ rows of the largest `i64` each, so the saturation below is out of reach.
+pub fn amount_i128(units: i128) -> Decimal {
+    Decimal::try_from_i128_with_scale(units, AMOUNT_SCALE).unwrap_or(if units < 0 {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
+    })
 }
 
 pub fn amount(units: i64) -> Decimal {

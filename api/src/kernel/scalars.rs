@@ -6,7 +6,7 @@ use std::str::FromStr;
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{NaiveDate, Utc};
 
-use super::time::format_instant;
+use super::time::{date_in_range, format_instant};
 
 /// Longest decimal literal accepted; rust_decimal holds 28 significant digits.
 const MAX_DECIMAL_LEN: usize = 40;
@@ -60,9 +60,13 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) if s.len() == 10 => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map(Date)
-                .map_err(|_| InputValueError::custom(format!("{s:?} is not a date such as \"2026-11-26\""))),
+            Value::String(s) if s.len() == 10 && s.as_bytes()[0].is_ascii_digit() => {
+                match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                    Ok(day) if date_in_range(day) => Ok(Date(day)),
+                    Ok(_) => Err(InputValueError::custom(format!("{s:?} is outside 1900-01-01..9999-12-31"))),
+                    Err(_) => Err(InputValueError::custom(format!("{s:?} is not a date such as \"2026-11-26\""))),
+                }
+            }
             Value::String(s) => Err(InputValueError::custom(format!("{s:?} is not a date such as \"2026-11-26\""))),
             _ => Err(InputValueError::expected_type(value)),
         }
@@ -81,9 +85,13 @@ pub struct DateTime(pub chrono::DateTime<Utc>);
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
-                .map(|at| DateTime(chrono::SubsecRound::trunc_subsecs(at.with_timezone(&Utc), 6)))
-                .map_err(|_| InputValueError::custom(format!("{s:?} is not an RFC 3339 instant"))),
+            Value::String(s) => match chrono::DateTime::parse_from_rfc3339(s) {
+                Ok(at) if date_in_range(at.with_timezone(&Utc).date_naive()) => {
+                    Ok(DateTime(chrono::SubsecRound::trunc_subsecs(at.with_timezone(&Utc), 6)))
+                }
+                Ok(_) => Err(InputValueError::custom(format!("{s:?} is outside 1900-01-01..9999-12-31"))),
+                Err(_) => Err(InputValueError::custom(format!("{s:?} is not an RFC 3339 instant"))),
+            },
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -133,6 +141,14 @@ mod tests {
     fn dates_are_strict_iso_8601() {
         assert!(<Date as ScalarType>::parse(Value::String("2026-02-29".into())).is_err());
         assert!(<Date as ScalarType>::parse(Value::String("2026-1-05".into())).is_err());
+        for outside in ["0000-01-01", "-001-01-01", "1899-12-31", "+10000-01-01", "0001-01-01"] {
+            assert!(<Date as ScalarType>::parse(Value::String(outside.into())).is_err(), "{outside}");
+        }
+        for edge in ["1900-01-01", "9999-12-31"] {
+            let d = <Date as ScalarType>::parse(Value::String(edge.into())).unwrap();
+            assert_eq!(d.to_value(), Value::String(edge.into()), "round trip");
+        }
+        assert!(<DateTime as ScalarType>::parse(Value::String("0000-01-01T00:00:00Z".into())).is_err());
         let d = <Date as ScalarType>::parse(Value::String("2024-02-29".into())).unwrap();
         assert_eq!(d.to_value(), Value::String("2024-02-29".into()));
     }

@@ -3,6 +3,25 @@
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 
+use crate::error::{AppError, AppResult};
+
+/// Years the API accepts and returns (CONTRACT.md §10): 1900-01-01 to 9999-12-31. Outside them
+/// numbers, periods and sorting stop making sense, and four-digit years stop being four digits.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+pub fn date_in_range(day: NaiveDate) -> bool {
+    YEARS.contains(&chrono::Datelike::year(&day))
+}
+
+/// `BAD_USER_INPUT` on `field` unless `year` is within [`YEARS`].
+pub fn check_year(field: &str, year: i32) -> AppResult<i32> {
+    if YEARS.contains(&year) {
+        Ok(year)
+    } else {
+        Err(AppError::bad_input(field, format!("{field} must be a year from {} to {}", YEARS.start(), YEARS.end())))
+    }
+}
+
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }

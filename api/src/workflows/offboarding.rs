@@ -1,40 +1,35 @@
-//! Work that spans departments (CONTRACT.md §7): hiring opens the IT onboarding ticket;
-//! termination revokes access, releases seats, asks for the assets back and deactivates the
-//! user. Each consequence runs in the HR mutation's unit of work and is its own `auto:` event.
+//! Termination: everything a leaver must lose, in the termination's own transaction.
 
+use chrono::NaiveDate;
 use entity::{employee, user};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::tickets::{self, NewTicket};
-use super::{access, assets, licenses};
-use crate::error::{AppError, AppResult};
-use crate::kernel::UnitOfWork;
+use crate::error::AppResult;
+use crate::hr::employees;
+use crate::it::tickets::{self, NewTicket};
+use crate::it::{access, assets, licenses};
+use crate::kernel::{RequestCtx, UnitOfWork};
+use crate::state::AppState;
 
-/// The user acting in this unit of work (requester of the tickets it opens).
-fn actor(uow: &UnitOfWork) -> AppResult<String> {
-    uow.actor_id().ok_or_else(|| AppError::internal(anyhow::anyhow!("automation needs an acting user")))
+/// `terminateEmployee`: TERMINATED; every active grant revoked, every seat released, a HARDWARE
+/// P3 `Offboarding:` ticket naming the assets still assigned, and the linked user deactivated.
+pub async fn terminate_employee(
+    state: &AppState,
+    rc: &RequestCtx,
+    id: &str,
+    date: NaiveDate,
+    reason: &str,
+) -> AppResult<employee::Model> {
+    let principal = rc.principal()?;
+    let mut uow = UnitOfWork::begin(&state.db, rc, "terminateEmployee").await?;
+    let leaver = employees::terminate(&mut uow, state, principal, id, date, reason).await?;
+    offboard(&mut uow, &leaver).await?;
+    uow.commit().await?;
+    Ok(leaver)
 }
 
-/// Opens the ACCESS ticket that gets a new hire their accounts and equipment.
-pub async fn onboard(uow: &mut UnitOfWork, hired: &employee::Model) -> AppResult<()> {
-    let new = NewTicket {
-        department: hired.department_code.clone(),
-        requester_id: actor(uow)?,
-        title: format!("Onboarding: {} {}", hired.first_name, hired.last_name),
-        description: format!(
-            "New hire {} ({}), {} in {}, starting {}: create accounts, grant access, prepare equipment.",
-            hired.employee_number, hired.email, hired.position, hired.department_code, hired.hire_date
-        ),
-        category: "ACCESS",
-        priority: "P3",
-    };
-    tickets::open_automatically(uow, new).await?;
-    Ok(())
-}
-
-/// Everything a leaver must lose, in the termination's transaction.
-pub async fn offboard(uow: &mut UnitOfWork, leaver: &employee::Model) -> AppResult<()> {
-    let by = actor(uow)?;
+async fn offboard(uow: &mut UnitOfWork, leaver: &employee::Model) -> AppResult<()> {
+    let by = super::actor(uow)?;
     for grant in access::active_of(uow.conn(), &leaver.id).await? {
         access::revoke_in(uow, &grant, &by, Some("revokeAccess")).await?;
     }
