@@ -432,3 +432,45 @@ async fn the_bootstrap_admin_is_created_once() {
     let users = again.gql(Some(&admin), "{ users { totalCount } }", json!({})).await;
     assert_eq!(users.ok()["users"]["totalCount"], 1);
 }
+
+/// Statements run for one signed-in `{ __typename }` (nothing but authentication).
+async fn auth_cost(app: &TestApp, token: &str) -> u64 {
+    let before = app.state.db.statements_run();
+    app.gql(Some(token), "{ __typename }", json!({})).await.ok();
+    app.state.db.statements_run() - before
+}
+
+/// PostgreSQL: once a token's principal is cached, a request reads nothing to authenticate; a
+/// change of roles (or deactivation, or password) is still refused from the very next request.
+/// SQLite reads the principal every time (another process may share the file).
+#[tokio::test]
+async fn a_cached_principal_costs_no_statement_and_a_change_counts_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin_token().await;
+    app.create_department(&admin, "fin", "FINANCE").await;
+    let (id, token) = app.user_with_role(&admin, "cached@example.com", "FINANCE_CLERK", "fin").await;
+    let postgres = app.database_url.starts_with("postgres");
+    if postgres {
+        // The cache serves once the notification feed is up (it comes up with the server).
+        let mut cost = auth_cost(&app, &token).await;
+        for _ in 0..50 {
+            if cost == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            cost = auth_cost(&app, &token).await;
+        }
+        assert_eq!(cost, 0, "a cached principal reads nothing");
+    } else {
+        assert_eq!(auth_cost(&app, &token).await, 2, "the user and their roles");
+    }
+    let revoke =
+        "mutation($u: ID!) { revokeRole(input: {userId: $u, role: FINANCE_CLERK, department: \"fin\"}) { id } }";
+    app.gql(Some(&admin), revoke, json!({"u": id})).await.ok();
+    app.gql(Some(&token), ME, json!({})).await.expect_code("UNAUTHENTICATED");
+    let again = app.login("cached@example.com", PASSWORD).await;
+    app.gql(Some(&again), ME, json!({})).await.ok();
+    let deactivate = "mutation($id: ID!) { deactivateUser(id: $id) { active } }";
+    app.gql(Some(&admin), deactivate, json!({"id": id})).await.ok();
+    app.gql(Some(&again), ME, json!({})).await.expect_code("UNAUTHENTICATED");
+}

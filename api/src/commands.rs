@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::audit::chain;
 use crate::audit::service::export_batch;
 use crate::config::Settings;
+use crate::seed::{Progress, SeedOptions, SeedReport};
 use crate::startup::{Application, ServeOptions, connect_and_migrate};
 
 pub async fn serve(settings: Settings, options: ServeOptions) -> anyhow::Result<()> {
@@ -24,6 +25,19 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     connect_and_migrate(settings).await?;
     println!("database is up to date");
     Ok(())
+}
+
+/// Generates a company into a fresh database (see `api::seed`), then checks its chain.
+pub async fn seed(settings: &Settings, options: &SeedOptions, progress: &dyn Progress) -> anyhow::Result<SeedReport> {
+    let db = connect_and_migrate(settings).await?;
+    let report = crate::seed::run(&db, options, progress).await?;
+    let verified = chain::verify(&db.conn).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    anyhow::ensure!(
+        verified.valid,
+        "the seeded audit chain does not verify (first broken seq {:?})",
+        verified.first_invalid_seq
+    );
+    Ok(report)
 }
 
 pub fn schema() -> String {
@@ -60,13 +74,10 @@ pub async fn audit_export(
     let mut after = 0i64;
     let mut written = 0u64;
     loop {
-        let batch = export_batch(&db.conn, after, None, 1000).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let batch = export_batch(&db.conn, after, from, to, 1000).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let Some(last) = batch.last() else { break };
         after = last.seq;
         for event in &batch {
-            if from.is_some_and(|f| event.occurred_at < f) || to.is_some_and(|t| event.occurred_at > t) {
-                continue;
-            }
             let mut line = chain::hashed_object(event);
             line["prevHash"] = event.prev_hash.clone().into();
             line["hash"] = event.hash.clone().into();

@@ -46,6 +46,7 @@ pub mod http;
 pub mod it;
 pub mod kernel;
 pub mod org;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::principals::PrincipalCache;
 use crate::auth::tokens::TokenKeys;
 use crate::authz::Authorizer;
 use crate::config::Settings;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// Whether the database answers (watched on PostgreSQL).
     pub health: Health,
+    /// Principals of recent tokens, forgotten as soon as they change.
+    pub principals: Arc<PrincipalCache>,
 }
 
 impl AppState {
@@ -32,8 +35,14 @@ impl AppState {
             let timeout = Duration::from_secs(settings.database_acquire_timeout_secs).min(HEALTH_PING_TIMEOUT);
             Health::watch(&settings.database_url, HEALTH_PING_INTERVAL, timeout)
         };
+        let principals =
+            Arc::new(if settings.is_sqlite() { PrincipalCache::disabled() } else { PrincipalCache::new() });
+        let cache = principals.clone();
+        db.notifier.subscribe(move |notice| cache.on_notice(notice));
+        db.relay_notices();
         Ok(Self {
             health,
+            principals,
             authz: Arc::new(Authorizer::load().await?),
             tokens: Arc::new(TokenKeys::new(&settings, jwt_secret)),
             settings: Arc::new(settings),

@@ -1,6 +1,5 @@
 //! The auditor's view: `auditLog`, `auditTrail`, `verifyAuditChain`.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
 use entity::audit_event;
 use serde_json::Value;
@@ -11,7 +10,6 @@ use crate::connection;
 use crate::kernel::pagination::PageRequest;
 use crate::kernel::scalars::DateTime;
 use crate::org::graphql::User;
-use crate::org::loaders::UserById;
 use crate::state::app_state;
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +37,7 @@ impl AuditEvent {
         let Some(id) = &self.0.actor_id else {
             return Ok(None);
         };
-        let loader = ctx.data_unchecked::<DataLoader<UserById>>();
+        let loader = ctx.data_unchecked::<crate::org::loaders::Users>();
         Ok(loader.load_one(id.clone()).await.map_err(crate::error::loader_error)?.map(User::new))
     }
     async fn actor_id(&self) -> Option<ID> {
@@ -131,7 +129,7 @@ impl AuditQueryRoot {
         after: Option<String>,
         filter: Option<AuditFilter>,
     ) -> Result<AuditEventConnection> {
-        let page = PageRequest::parse(first, after)?;
+        let page = PageRequest::for_connection(ctx, first, after)?;
         let f = filter.unwrap_or_default();
         let query = AuditQuery {
             actor_id: f.actor_id.map(|i| i.0),

@@ -80,16 +80,23 @@ pub async fn verify(db: &sea_orm::DatabaseConnection) -> AppResult<ChainReport> 
     chain::verify(db).await
 }
 
-/// Events with `seq` in `from..=to`, oldest first, in batches: for `trastienda audit export`.
+/// The next `batch` events after `after_seq` that occurred within `[from, to]`, oldest first:
+/// `trastienda audit export` pages through the log this way, bounded in SQL (by the
+/// `occurred_at` index) rather than reading everything and filtering here.
 pub async fn export_batch<C: ConnectionTrait>(
     db: &C,
     after_seq: i64,
-    to_seq: Option<i64>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
     batch: u64,
 ) -> AppResult<Vec<audit_event::Model>> {
-    let mut query = audit_event::Entity::find().filter(audit_event::Column::Seq.gt(after_seq));
-    if let Some(to) = to_seq {
-        query = query.filter(audit_event::Column::Seq.lte(to));
+    use audit_event::Column as C;
+    let mut query = audit_event::Entity::find().filter(C::Seq.gt(after_seq));
+    if let Some(from) = from {
+        query = query.filter(C::OccurredAt.gte(from));
     }
-    Ok(query.order_by_asc(audit_event::Column::Seq).limit(batch).all(db).await?)
+    if let Some(to) = to {
+        query = query.filter(C::OccurredAt.lte(to));
+    }
+    Ok(query.order_by_asc(C::Seq).limit(batch).all(db).await?)
 }

@@ -3,6 +3,7 @@
 
 pub mod graphql;
 pub mod password;
+pub mod principals;
 pub mod service;
 pub mod throttle;
 pub mod tokens;

@@ -1,6 +1,8 @@
 //! Sessions: login with lockout and throttling, refresh-token rotation with reuse detection,
 //! logout, password change; and turning a bearer token into the request's principal.
 
+use std::sync::Arc;
+
 use chrono::Duration;
 use entity::{refresh_token, role_assignment, user};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -225,7 +227,7 @@ pub async fn change_password(state: &AppState, rc: &RequestCtx, current: String,
     active.failed_logins = Set(0);
     active.updated_at = Set(time::now());
     let updated = active.update(uow.conn()).await?;
-    let updated = bump_token_version(uow.conn(), &updated).await?;
+    let updated = bump_token_version(&mut uow, &updated).await?;
     revoke_refresh_tokens(uow.conn(), &user.id).await?;
     let roles = roles_of(uow.conn(), &user.id).await?;
     uow.record(Change::touched(&UserRecord { user: &updated, roles: &roles }, json!({"password": "changed"})));
@@ -266,7 +268,9 @@ fn session(state: &AppState, user: user::Model, refresh_token: String) -> Sessio
 }
 
 /// The caller behind an `Authorization` header value: a signed, current token of an active user
-/// whose token version still matches. Roles are read now, so changes count from this request.
+/// whose token version still matches. Served from the principal cache when it may be (a change
+/// of roles, state or password bumps the version and is forgotten everywhere at once), else read
+/// now, so changes count from the next request.
 pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<Auth> {
     let Some(header) = header else {
         return Ok(Auth::Anonymous);
@@ -280,6 +284,10 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<A
     if !ids::plausible(&claims.sub) {
         return Ok(Auth::Invalid);
     }
+    if let Some(principal) = state.principals.get(&claims.sub, claims.ver) {
+        return Ok(Auth::User(principal));
+    }
+    let epoch = state.principals.epoch();
     let Some(user) = user::Entity::find_by_id(claims.sub).one(&state.db.conn).await? else {
         return Ok(Auth::Invalid);
     };
@@ -293,7 +301,10 @@ pub async fn authenticate(state: &AppState, header: Option<&str>) -> AppResult<A
         .into_iter()
         .filter_map(|a| Role::parse(&a.role).map(|role| Assignment { role, department: a.department }))
         .collect();
-    Ok(Auth::User(Principal { user_id: user.id, email: user.email, employee_id: user.employee_id, assignments }))
+    let principal =
+        Arc::new(Principal { user_id: user.id, email: user.email, employee_id: user.employee_id, assignments });
+    state.principals.insert(epoch, claims.ver, principal.clone());
+    Ok(Auth::User(principal))
 }
 
 /// Creates `BOOTSTRAP_ADMIN_EMAIL` with ADMIN on `*` if no user has that email yet.

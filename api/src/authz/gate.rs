@@ -1,4 +1,4 @@
-//! The root-field gate: an async-graphql extension that runs before every root resolver.
+//! The root-field gate: runs before every resolver (through the schema's field hook).
 //!
 //! It requires a valid token unless the field answers anonymous callers, refuses hostile
 //! arguments (`kernel::inputs`: NUL characters, oversized department codes — on every field
@@ -8,9 +8,7 @@
 //! are checked further down, by services and guards. Every mutation that ends `FORBIDDEN` —
 //! here or in its service — is recorded as a `DENIED` audit event in a transaction of its own.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
+use async_graphql::extensions::{ExtensionContext, NextResolve, ResolveInfo};
 use async_graphql::{PathSegment, ServerError, ServerResult, Value, Variables};
 
 use super::catalog::{Rule, mutation_rule, query_rule};
@@ -24,63 +22,53 @@ use crate::state::AppState;
 /// The variables of the request being executed, for reading a refused mutation's arguments.
 pub struct RequestVariables(pub Variables);
 
-pub struct Gate;
-
-impl ExtensionFactory for Gate {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GateExtension)
+/// Runs before every field's resolver (the schema's field hook calls it: see `graphql.rs`).
+pub async fn resolve(
+    ctx: &ExtensionContext<'_>,
+    info: ResolveInfo<'_>,
+    next: NextResolve<'_>,
+) -> ServerResult<Option<Value>> {
+    let is_root = info.path_node.parent.is_none() && !info.name.starts_with("__");
+    if !is_root && info.field.arguments.is_empty() {
+        return next.run(ctx, info).await; // nothing to check: the common case, kept cheap
     }
-}
-
-struct GateExtension;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for GateExtension {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let variables = ctx.data_opt::<RequestVariables>();
-        let problem = check_arguments(&info, variables);
-        let is_root = info.path_node.parent.is_none() && !info.name.starts_with("__");
-        let is_mutation = info.parent_type == "Mutation";
-        if !is_root || !(is_mutation || info.parent_type == "Query") {
-            return match problem {
-                Some(problem) => Err(server_error(bad_input(problem), &info)),
-                None => next.run(ctx, info).await,
-            };
-        }
-        let (Some(state), Some(rc)) = (ctx.data_opt::<AppState>(), ctx.data_opt::<RequestCtx>()) else {
-            return Err(ServerError::new("request context missing", None));
+    let variables = ctx.data_opt::<RequestVariables>();
+    let problem = check_arguments(&info, variables);
+    let is_mutation = info.parent_type == "Mutation";
+    if !is_root || !(is_mutation || info.parent_type == "Query") {
+        return match problem {
+            Some(problem) => Err(server_error(bad_input(problem), &info)),
+            None => next.run(ctx, info).await,
         };
-        let rule = if is_mutation { mutation_rule(info.name) } else { query_rule(info.name) };
-        // Strangers learn nothing about their input: authentication comes first.
-        if let Err(err) = authenticated(rc, rule) {
-            return Err(server_error(err, &info));
-        }
-        let permitted = permitted(state, rc, rule);
-        if let Some(problem) = problem {
-            // A NUL is refused before anything runs, yet a refusal that §5 puts on the record
-            // (a failed login, a mutation the caller's roles do not allow) is still recorded.
-            if is_mutation && problem.nul && (info.name == "login" || permitted.is_err()) {
-                record(state, denied_event(rc, variables, &info)).await;
-            }
-            return Err(server_error(bad_input(problem), &info));
-        }
-        let result = match permitted {
-            Ok(()) => next.run(ctx, info.clone_info()).await,
-            Err(err) => Err(server_error(err, &info)),
-        };
-        if is_mutation
-            && let Err(err) = &result
-            && err.extensions.as_ref().and_then(|e| e.get("code")) == Some(&Value::from(code::FORBIDDEN))
-        {
+    }
+    let (Some(state), Some(rc)) = (ctx.data_opt::<AppState>(), ctx.data_opt::<RequestCtx>()) else {
+        return Err(ServerError::new("request context missing", None));
+    };
+    let rule = if is_mutation { mutation_rule(info.name) } else { query_rule(info.name) };
+    // Strangers learn nothing about their input: authentication comes first.
+    if let Err(err) = authenticated(rc, rule) {
+        return Err(server_error(err, &info));
+    }
+    let permitted = permitted(state, rc, rule);
+    if let Some(problem) = problem {
+        // A NUL is refused before anything runs, yet a refusal that §5 puts on the record
+        // (a failed login, a mutation the caller's roles do not allow) is still recorded.
+        if is_mutation && problem.nul && (info.name == "login" || permitted.is_err()) {
             record(state, denied_event(rc, variables, &info)).await;
         }
-        result
+        return Err(server_error(bad_input(problem), &info));
     }
+    let result = match permitted {
+        Ok(()) => next.run(ctx, info.clone_info()).await,
+        Err(err) => Err(server_error(err, &info)),
+    };
+    if is_mutation
+        && let Err(err) = &result
+        && err.extensions.as_ref().and_then(|e| e.get("code")) == Some(&Value::from(code::FORBIDDEN))
+    {
+        record(state, denied_event(rc, variables, &info)).await;
+    }
+    result
 }
 
 /// The field's arguments resolved against the request's variables, checked for hostile input.

@@ -519,7 +519,7 @@ impl HrQuery {
         after: Option<String>,
         filter: Option<EmployeeFilter>,
     ) -> Result<EmployeeConnection> {
-        let page = PageRequest::parse(first, after)?;
+        let page = PageRequest::for_connection(ctx, first, after)?;
         let f = filter.unwrap_or_default();
         let filter = employees::Filter {
             department: f.department,
@@ -545,7 +545,7 @@ impl HrQuery {
         department: Option<String>,
         period: Option<String>,
     ) -> Result<PayrollRunConnection> {
-        let page = PageRequest::parse(first, after)?;
+        let page = PageRequest::for_connection(ctx, first, after)?;
         let principal = request_ctx(ctx).principal()?;
         let runs =
             payroll::list_runs(app_state(ctx), principal, department.as_deref(), period.as_deref(), &page).await?;
@@ -565,7 +565,7 @@ impl HrQuery {
         after: Option<String>,
         filter: Option<LeaveRequestFilter>,
     ) -> Result<LeaveRequestConnection> {
-        let page = PageRequest::parse(first, after)?;
+        let page = PageRequest::for_connection(ctx, first, after)?;
         let f = filter.unwrap_or_default();
         let filter = leave::Filter {
             department: f.department,
@@ -597,7 +597,7 @@ impl HrQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Vec<JobOpening>> {
-        let page = PageRequest::parse(first, after)?;
+        let page = PageRequest::for_connection(ctx, first, after)?;
         let status =
             status.map(|s| if s == JobOpeningStatus::Closed { recruitment::CLOSED } else { recruitment::OPEN });
         let principal = request_ctx(ctx).principal()?;

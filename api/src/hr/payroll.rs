@@ -158,8 +158,11 @@ pub async fn create_run(
     .insert(uow.conn())
     .await
     .on_duplicate("this department already has a payroll run for the period")?;
-    for slip in &slips {
-        payslip::ActiveModel::from(slip.clone()).insert(uow.conn()).await?;
+    // Multi-row inserts: a thousand payslips a statement keeps within every engine's limit
+    // of bound parameters.
+    for chunk in slips.chunks(1000) {
+        let rows = chunk.iter().cloned().map(payslip::ActiveModel::from);
+        payslip::Entity::insert_many(rows).exec_without_returning(uow.conn()).await?;
     }
     uow.record(Change::created(&RunRecord { run: &run, payslips: &slips }));
     uow.commit().await?;

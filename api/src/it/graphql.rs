@@ -302,7 +302,7 @@ impl ItQuery {
         department: Option<String>,
         status: Option<AssetStatus>,
     ) -> Result<AssetConnection> {
-        let page = PageRequest::parse(first, after)?;
+        let page = PageRequest::for_connection(ctx, first, after)?;
         let principal = request_ctx(ctx).principal()?;
         let rows =
             assets::list(app_state(ctx), principal, department.as_deref(), status.map(AssetStatus::as_str), &page)
@@ -318,7 +318,7 @@ impl ItQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Vec<SoftwareLicense>> {
-        let page = PageRequest::parse(first, after)?;
+        let page = PageRequest::for_connection(ctx, first, after)?;
         let principal = request_ctx(ctx).principal()?;
         Ok(licenses::list(app_state(ctx), principal, department.as_deref(), &page)
             .await?
@@ -335,7 +335,7 @@ impl ItQuery {
         after: Option<String>,
         filter: Option<TicketFilter>,
     ) -> Result<TicketConnection> {
-        let page = PageRequest::parse(first, after)?;
+        let page = PageRequest::for_connection(ctx, first, after)?;
         let f = filter.unwrap_or_default();
         let filter = tickets::Filter {
             department: f.department,
@@ -362,7 +362,7 @@ impl ItQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Vec<AccessGrant>> {
-        let page = PageRequest::parse(first, after)?;
+        let page = PageRequest::for_connection(ctx, first, after)?;
         let principal = request_ctx(ctx).principal()?;
         let employee_id = employee_id.as_ref().map(|id| id.as_str());
         let rows = access::list(app_state(ctx), principal, employee_id, active_only.unwrap_or(false), &page).await?;

@@ -2,6 +2,7 @@
 //! handed to resolvers through async-graphql's request data.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use async_graphql::Context;
 
@@ -30,7 +31,7 @@ pub enum Auth {
     Anonymous,
     /// A header was sent but the token is bad, expired, forged or revoked.
     Invalid,
-    User(Principal),
+    User(Arc<Principal>),
 }
 
 #[derive(Clone, Debug)]

@@ -11,6 +11,8 @@ use sea_orm::{
 };
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
+use super::notify::Notifier;
+
 /// How long an SQLite writer waits for another process's write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -24,12 +26,21 @@ pub struct Database {
     sqlite_writer: Option<Arc<Mutex<()>>>,
     /// SQL statements run through the pool since start-up (the N+1 guard of the tests).
     statements: Arc<AtomicU64>,
+    /// Committed changes other parts of the process (and other processes) must hear of.
+    pub notifier: Arc<Notifier>,
 }
 
 /// A write transaction, holding its turn on SQLite until it ends.
 pub struct WriteTxn {
     pub txn: DatabaseTransaction,
     _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTxn {
+    /// Commits, and gives up the turn with it.
+    pub async fn commit(self) -> Result<(), sea_orm::DbErr> {
+        self.txn.commit().await
+    }
 }
 
 /// How the pool behaves: its size, and how long a request waits for a connection before it
@@ -68,12 +79,21 @@ impl Database {
         conn.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        Ok(Self { conn, sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))), statements })
+        let notifier = Arc::new(Notifier::default());
+        Ok(Self { conn, sqlite_writer: is_sqlite.then(|| Arc::new(Mutex::new(()))), statements, notifier })
     }
 
     /// How many SQL statements the pool has run.
     pub fn statements_run(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Starts relaying other processes' notices (PostgreSQL only; a server calls it once its
+    /// subscribers are in place, so none misses the feed coming up).
+    pub fn relay_notices(&self) {
+        if self.backend() == DbBackend::Postgres {
+            self.notifier.relay_from(self.conn.get_postgres_connection_pool().clone());
+        }
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -132,7 +132,10 @@ impl Currency {
     /// Upper-case codes of ISO 4217's active list; funds, metals and test codes, which have
     /// no minor unit, are not currencies one invoices in.
     pub fn parse(code: &str) -> Option<Currency> {
-        CURRENCIES.iter().find(|(c, _)| *c == code).map(|(code, decimals)| Currency { code, decimals: *decimals })
+        // Every amount a response renders looks its currency up: binary search, the list is sorted.
+        let found = CURRENCIES.binary_search_by(|(c, _)| (*c).cmp(code)).ok()?;
+        let (code, decimals) = CURRENCIES[found];
+        Some(Currency { code, decimals })
     }
 
     pub fn round(&self, value: Decimal) -> Decimal {
@@ -337,6 +340,12 @@ mod tests {
         let eur = Currency::parse("EUR").unwrap();
         assert_eq!(eur.round(d("121")).to_string(), "121.00");
         assert_eq!(Currency::parse("BHD").unwrap().decimals, 3);
+    }
+
+    #[test]
+    fn the_currency_list_is_sorted_for_binary_search() {
+        assert!(CURRENCIES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(CURRENCIES.iter().all(|(code, _)| Currency::parse(code).is_some_and(|c| c.code == *code)));
     }
 
     #[test]

@@ -6,12 +6,13 @@
 //! rows are inserted, unlike offsets. Each domain declares its `XConnection` / `XEdge` types
 //! with [`connection!`](crate::connection).
 
-use async_graphql::SimpleObject;
+use async_graphql::{Context, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::sea_query::Order;
+use sea_orm::sea_query::{Order, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect,
+    QueryTrait, Select,
 };
 
 use crate::error::{AppError, AppResult};
@@ -28,11 +29,13 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-/// `first` and `after`, validated.
+/// `first` and `after`, validated, and whether the caller asked for `totalCount`.
 #[derive(Clone, Debug)]
 pub struct PageRequest {
     pub first: u64,
     pub after: Option<String>,
+    /// A `COUNT(*)` scans every matching row: run it only when `totalCount` is selected.
+    pub count_total: bool,
 }
 
 impl PageRequest {
@@ -42,7 +45,13 @@ impl PageRequest {
             return Err(AppError::bad_input("first", format!("first must be between 0 and {MAX_PAGE_SIZE}")));
         }
         let after = after.map(|c| decode_cursor(&c)).transpose()?;
-        Ok(Self { first: first as u64, after })
+        Ok(Self { first: first as u64, after, count_total: true })
+    }
+
+    /// The page a connection field asks for, counting only if its selection has `totalCount`.
+    pub fn for_connection(ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> AppResult<Self> {
+        let page = Self::parse(first, after)?;
+        Ok(Self { count_total: ctx.look_ahead().field("totalCount").exists(), ..page })
     }
 }
 
@@ -117,10 +126,51 @@ where
     E::Model: Sync,
     Db: ConnectionTrait,
 {
-    let total_count = select.clone().count(db).await?;
+    let total_count = if page.count_total { select.clone().count(db).await? } else { 0 };
     let (rows, has_next_page) = fetch(db, select, keyset, page).await?;
     let items = rows.into_iter().map(|m| (key_of(&m), m)).collect();
     Ok(Page { items, has_next_page, has_previous_page: page.after.is_some(), total_count })
+}
+
+/// Like [`paginate`], for a query that `widen` extends beyond one entity (joined to-one
+/// relations, `kernel::joins`): the page's raw rows, whether more follow, and the count.
+pub async fn paginate_rows<E, C, Db>(
+    db: &Db,
+    select: Select<E>,
+    keyset: Keyset<C>,
+    page: &PageRequest,
+    widen: impl FnOnce(&mut SelectStatement),
+) -> AppResult<(Vec<QueryResult>, bool, u64)>
+where
+    E: EntityTrait<Column = C>,
+    C: ColumnTrait,
+    E::Model: Sync,
+    Db: ConnectionTrait,
+{
+    let total_count = if page.count_total { select.clone().count(db).await? } else { 0 };
+    let mut query = keyset_page(select, keyset, page)?.into_query();
+    widen(&mut query);
+    let mut rows = db.query_all_raw(db.get_database_backend().build(&query)).await?;
+    let has_more = rows.len() as u64 > page.first;
+    rows.truncate(page.first as usize);
+    Ok((rows, has_more, total_count))
+}
+
+/// `select` narrowed to the page: after the cursor, in key order, one row more than asked.
+fn keyset_page<E, C>(select: Select<E>, keyset: Keyset<C>, page: &PageRequest) -> AppResult<Select<E>>
+where
+    E: EntityTrait<Column = C>,
+    C: ColumnTrait,
+{
+    let mut query = select;
+    if let Some(after) = &page.after {
+        let value = (keyset.parse)(after).ok_or_else(|| AppError::bad_input("after", "after is not a valid cursor"))?;
+        query = match keyset.order {
+            Order::Asc => query.filter(keyset.column.gt(value)),
+            _ => query.filter(keyset.column.lt(value)),
+        };
+    }
+    Ok(query.order_by(keyset.column, keyset.order).limit(page.first + 1))
 }
 
 /// One page of rows by keyset, and whether more follow; for lists that return a plain list.
@@ -135,15 +185,7 @@ where
     C: ColumnTrait,
     Db: ConnectionTrait,
 {
-    let mut query = select;
-    if let Some(after) = &page.after {
-        let value = (keyset.parse)(after).ok_or_else(|| AppError::bad_input("after", "after is not a valid cursor"))?;
-        query = match keyset.order {
-            Order::Asc => query.filter(keyset.column.gt(value)),
-            _ => query.filter(keyset.column.lt(value)),
-        };
-    }
-    let mut rows = query.order_by(keyset.column, keyset.order).limit(page.first + 1).all(db).await?;
+    let mut rows = keyset_page(select, keyset, page)?.all(db).await?;
     let has_more = rows.len() as u64 > page.first;
     rows.truncate(page.first as usize);
     Ok((rows, has_more))

@@ -6,11 +6,14 @@
 //! land together or not at all. A commit without events is refused: a mutation cannot
 //! forget its audit by accident. Dropping a unit of work rolls it back.
 
-use sea_orm::DatabaseTransaction;
+use std::sync::Arc;
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
 use serde_json::Value;
 
 use super::RequestCtx;
 use super::db::{Database, WriteTxn};
+use super::notify::{CHANNEL, Notice, Notifier};
 use crate::audit::{self, Audited, NewEvent, Outcome};
 use crate::error::{AppError, AppResult};
 
@@ -64,6 +67,8 @@ pub struct UnitOfWork {
     actor_email: Option<String>,
     action: String,
     events: Vec<NewEvent>,
+    notices: Vec<Notice>,
+    notifier: Arc<Notifier>,
 }
 
 impl UnitOfWork {
@@ -78,6 +83,8 @@ impl UnitOfWork {
             actor_email: principal.map(|p| p.email.clone()),
             action: action.to_string(),
             events: Vec::new(),
+            notices: Vec::new(),
+            notifier: db.notifier.clone(),
         })
     }
 
@@ -94,6 +101,11 @@ impl UnitOfWork {
     pub fn set_actor(&mut self, user_id: Option<String>, email: Option<String>) {
         self.actor_id = user_id;
         self.actor_email = email;
+    }
+
+    /// A notice for this process and the others, sent if and when the unit of work commits.
+    pub fn notify(&mut self, notice: Notice) {
+        self.notices.push(notice);
     }
 
     /// The mutation's own change.
@@ -148,7 +160,22 @@ impl UnitOfWork {
             )));
         }
         audit::chain::append(&self.txn.txn, self.events).await?;
+        let txn = &self.txn.txn;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            // Delivered to the other processes by PostgreSQL on commit, never before.
+            for payload in self.notices.iter().filter_map(Notice::payload) {
+                let notify = Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT pg_notify($1, $2)",
+                    [CHANNEL.into(), payload.into()],
+                );
+                txn.execute_raw(notify).await?;
+            }
+        }
         self.txn.txn.commit().await?;
+        for notice in &self.notices {
+            self.notifier.publish(notice);
+        }
         Ok(())
     }
 

@@ -4,7 +4,7 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use entity::{department, user};
 
-use super::loaders::{DepartmentByCode, RolesByUser, UserById};
+use super::loaders::{Departments, RolesByUser, Users};
 use super::service::{self, NewDepartment, NewUser, RoleChange};
 use crate::authz::{Perm, Role};
 use crate::connection;
@@ -67,7 +67,7 @@ impl Department {
 impl Department {
     /// The department a record belongs to, batched per request.
     pub async fn load(ctx: &Context<'_>, code: &str) -> Result<Department> {
-        let loader = ctx.data_unchecked::<DataLoader<DepartmentByCode>>();
+        let loader = ctx.data_unchecked::<Departments>();
         let found = loader.load_one(code.to_string()).await.map_err(loader_error)?;
         found.map(Department).ok_or_else(|| AppError::internal(anyhow::anyhow!("department {code} is missing")).into())
     }
@@ -101,7 +101,7 @@ impl User {
 
     pub async fn load_opt(ctx: &Context<'_>, id: Option<&str>) -> Result<Option<User>> {
         let Some(id) = id else { return Ok(None) };
-        let loader = ctx.data_unchecked::<DataLoader<UserById>>();
+        let loader = ctx.data_unchecked::<Users>();
         Ok(loader.load_one(id.to_string()).await.map_err(loader_error)?.map(User::new))
     }
 }
@@ -188,7 +188,7 @@ impl OrgQuery {
 
     /// Every user, newest first. ADMIN and AUDITOR.
     async fn users(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<UserConnection> {
-        let page = PageRequest::parse(first, after)?;
+        let page = PageRequest::for_connection(ctx, first, after)?;
         Ok(service::list_users(app_state(ctx), &page).await?.map(User::new).into())
     }
 }

@@ -13,6 +13,7 @@ use crate::auth::password;
 use crate::authz::ALL_DEPARTMENTS;
 use crate::authz::Role;
 use crate::error::{AppError, AppResult, DbResultExt};
+use crate::kernel::notify::Notice;
 use crate::kernel::pagination::{Keyset, Page, PageRequest, paginate};
 use crate::kernel::{Change, RequestCtx, UnitOfWork, ids, time, validate};
 use crate::state::AppState;
@@ -236,12 +237,15 @@ pub async fn insert_role<C: ConnectionTrait>(db: &C, user_id: &str, role: Role, 
     Ok(())
 }
 
-/// Bumps the token version, so every access token issued before stops working.
-pub async fn bump_token_version<C: ConnectionTrait>(db: &C, user: &user::Model) -> AppResult<user::Model> {
+/// Bumps the token version, so every access token issued before stops working — on every
+/// process, from the next request (`Notice::UserChanged` on commit).
+pub async fn bump_token_version(uow: &mut UnitOfWork, user: &user::Model) -> AppResult<user::Model> {
     let mut active = user.clone().into_active_model();
     active.token_version = Set(user.token_version + 1);
     active.updated_at = Set(time::now());
-    Ok(active.update(db).await?)
+    let updated = active.update(uow.conn()).await?;
+    uow.notify(Notice::UserChanged(user.id.clone()));
+    Ok(updated)
 }
 
 pub async fn revoke_refresh_tokens<C: ConnectionTrait>(db: &C, user_id: &str) -> AppResult<u64> {
@@ -291,7 +295,7 @@ pub async fn change_role(
                 .await?;
         }
     }
-    let updated = bump_token_version(uow.conn(), &user).await?;
+    let updated = bump_token_version(&mut uow, &user).await?;
     let after_roles = roles_of(uow.conn(), &user.id).await?;
     uow.record(Change::updated(
         &UserRecord { user: &user, roles: &before_roles },
@@ -322,9 +326,9 @@ pub async fn deactivate(uow: &mut UnitOfWork, user: &user::Model, auto: Option<&
     let roles = roles_of(uow.conn(), &user.id).await?;
     let mut active = user.clone().into_active_model();
     active.active = Set(false);
-    active.token_version = Set(user.token_version + 1);
     active.updated_at = Set(time::now());
-    let updated = active.update(uow.conn()).await?;
+    let deactivated = active.update(uow.conn()).await?;
+    let updated = bump_token_version(uow, &deactivated).await?;
     revoke_refresh_tokens(uow.conn(), &user.id).await?;
     let change = Change::updated(&UserRecord { user, roles: &roles }, &UserRecord { user: &updated, roles: &roles });
     match auto {
