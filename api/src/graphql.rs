@@ -39,6 +39,8 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 pub fn build(state: AppState, settings: &Settings) -> AppSchema {
     let mut builder = builder()
         .data(state)
+        // The validation and execution spans of traces (telemetry.rs), around everything else.
+        .extension(crate::telemetry::graphql::Traced)
         // The first extension wraps the others: the gate sees raw results, then nullable
         // fields that failed become nulls.
         .extension(NullOnError)

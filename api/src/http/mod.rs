@@ -92,13 +92,20 @@ pub async fn with_request_id(
     req.extensions_mut().insert(RequestId(id.clone()));
     req.extensions_mut().insert(ClientAddr(client));
     let client_field = client.map(|c| c.to_string()).unwrap_or_default();
+    // Also the root of the request's trace (telemetry.rs): named by method and route, never by
+    // the raw path; it continues the caller's trace when a `traceparent` header names one.
     let span = tracing::info_span!(
         "request",
         request_id = %id,
         client = %client_field,
         method = %req.method(),
-        path = %req.path()
+        path = %req.path(),
+        otel.name = %format_args!("{} {}", req.method(), route(req.path())),
+        otel.kind = "server",
+        http.response.status_code = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
     );
+    crate::telemetry::continue_trace(&span, req.headers());
     let started = Instant::now();
     let header = (HeaderName::from_static(REQUEST_ID_HEADER), HeaderValue::from_str(&id).expect("validated id"));
     let mut res = match next.call(req).instrument(span.clone()).await {
@@ -107,14 +114,32 @@ pub async fn with_request_id(
             // An error becomes its response here, so that it carries the request id too.
             let mut response = err.error_response();
             response.headers_mut().insert(header.0, header.1);
+            span.record("http.response.status_code", response.status().as_u16());
             return Err(actix_web::error::InternalError::from_response(err, response).into());
         }
     };
     res.headers_mut().insert(header.0, header.1);
+    span.record("http.response.status_code", res.status().as_u16());
+    if res.status().is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
     span.in_scope(|| {
         tracing::info!(status = res.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request")
     });
     Ok(res)
+}
+
+/// The route a path belongs to, for span names: a fixed set, so a client's random paths never
+/// become names.
+fn route(path: &str) -> &'static str {
+    match path {
+        "/graphql" => "/graphql",
+        "/graphiql" => "/graphiql",
+        "/health" => "/health",
+        "/ready" => "/ready",
+        p if p.starts_with("/graphiql/") => "/graphiql/{asset}",
+        _ => "unmatched",
+    }
 }
 
 pub fn valid_request_id(id: &str) -> bool {
