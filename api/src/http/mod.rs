@@ -6,6 +6,7 @@
 //! one operation or a batch of at most `GRAPHQL_MAX_BATCH` (400 beyond, and none of it runs).
 //! `GET /graphql` runs queries only (405 for a mutation). The response type follows `Accept`.
 
+pub mod graphiql;
 mod graphql_endpoint;
 pub mod guard;
 
@@ -46,7 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(graphql_endpoint::post))
             .route(web::get().to(graphql_endpoint::get)),
     )
-    .route("/graphiql", web::get().to(graphiql))
+    .route("/graphiql", web::get().to(graphiql::page))
+    .route("/graphiql/{name}", web::get().to(graphiql::asset))
     .route("/health", web::get().to(health))
     .route("/ready", web::get().to(ready));
 }
@@ -144,11 +146,6 @@ fn route(path: &str) -> &'static str {
 
 pub fn valid_request_id(id: &str) -> bool {
     (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
-
-async fn graphiql() -> HttpResponse {
-    let page = async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("Trastienda GraphiQL").finish();
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page)
 }
 
 async fn health() -> HttpResponse {
