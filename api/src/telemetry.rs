@@ -24,9 +24,9 @@
 //!
 //! **Secrets**: only spans are exported, never log events (their text is free-form), and only the
 //! spans of this crate, SeaORM (inside a request) and async-graphql's DataLoader at `INFO` or
-//! above ([`exported`]). Their fields are chosen: ids, client
-//! address, method, path (never the query string: `GET /graphql` carries variables there),
-//! status, operation type and name, SQL with placeholders. No variable value, token, password or
+//! above ([`exported`]). Their fields are chosen: ids, client address, method, path (never the
+//! query string: `GET /graphql` carries variables there), status, operation type and name, SQL
+//! with placeholders. No variable value, token, password or
 //! query text is ever a field; `tests/telemetry.rs` checks every exported span for them.
 //!
 //! The exporter speaks HTTP through the workspace's reqwest (rustls on ring, like sqlx): the
@@ -64,11 +64,6 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Whether spans are exported (an OTLP endpoint is configured).
-    pub fn exporting(&self) -> bool {
-        self.provider.is_some()
-    }
-
     /// Exports what is still buffered and stops the exporter. Waits on a blocking thread: the
     /// exports themselves run on the runtime this is called from.
     pub async fn shutdown(self) {
