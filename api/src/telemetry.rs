@@ -24,7 +24,7 @@
 //!
 //! **Secrets**: only spans are exported, never log events (their text is free-form), and only the
 //! spans of this crate, SeaORM (inside a request) and async-graphql's DataLoader at `INFO` or
-//! above ([`exported`]). Their fields are chosen: ids, client address, method, path (never the
+//! above (`exported`). Their fields are chosen: ids, client address, method, path (never the
 //! query string: `GET /graphql` carries variables there), status, operation type and name, SQL
 //! with placeholders. No variable value, token, password or
 //! query text is ever a field; `tests/telemetry.rs` checks every exported span for them.
