@@ -155,8 +155,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { demo, bind, database_url } => {
             let settings = settings(database_url, bind)?;
-            api::telemetry::init(settings.log_format);
-            api::commands::serve(settings, ServeOptions { demo }).await?;
+            let telemetry = api::telemetry::init(settings.log_format)?;
+            let served = api::commands::serve(settings, ServeOptions { demo }).await;
+            // Also after a failed start: its spans are worth having.
+            telemetry.shutdown().await;
+            served?;
         }
         Command::Migrate { database_url } => api::commands::migrate(&settings(database_url, None)?).await?,
         Command::Seed { employees, invoices, departments, year, seed, password, database_url } => {

@@ -37,8 +37,13 @@ fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
 
 /// The schema a server runs: our gate, async-graphql's complexity and directive limits.
 pub fn build(state: AppState, settings: &Settings) -> AppSchema {
-    let mut builder =
-        builder().data(state).extension(FieldHook).limit_complexity(settings.limits.complexity).limit_directives(8);
+    let mut builder = builder()
+        .data(state)
+        // The validation and execution spans of traces (telemetry.rs), around everything else.
+        .extension(crate::telemetry::graphql::Traced)
+        .extension(FieldHook)
+        .limit_complexity(settings.limits.complexity)
+        .limit_directives(8);
     if settings.introspection != Introspection::On {
         // Suggestions ("did you mean …?") would leak the schema that introspection hides.
         builder = builder.disable_suggestions();

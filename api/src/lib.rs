@@ -22,6 +22,7 @@
 //! - [`authz`]: the enforcer, the catalog of root fields, scopes, field guards.
 //! - [`audit`]: recording, the chain (JCS + SHA-256), verification, the auditor's queries.
 //! - [`org`], [`finance`], [`hr`], [`it`]: one folder per domain — `graphql.rs`, services, `loaders.rs`.
+//! - [`telemetry`]: logs, and traces over OTLP (request, GraphQL and SQL spans; never a secret).
 //! - [`workflows`]: work that spans departments (onboarding, offboarding, automatic postings,
 //!   reordering), composed from the domains' services inside one unit of work.
 //!

@@ -212,7 +212,8 @@ fn refused(message: String, code: &str, request_id: &str) -> Outcome {
 /// The document limits, before anything is parsed twice or run. A refusal is `BAD_USER_INPUT`.
 fn check(request: Request, limits: &Limits) -> Result<Checked, Refusal> {
     guard::check_text(&request.query, limits)?;
-    let doc = async_graphql::parser::parse_query(&request.query).map_err(|e| Refusal(format!("syntax error: {e}")))?;
+    let doc = tracing::info_span!("graphql.parse").in_scope(|| async_graphql::parser::parse_query(&request.query));
+    let doc = doc.map_err(|e| Refusal(format!("syntax error: {e}")))?;
     let analysis = guard::analyze(&doc, request.operation_name.as_deref(), limits)?;
     Ok(Checked { request, doc, analysis })
 }

@@ -6,6 +6,7 @@
 //! one operation or a batch of at most `GRAPHQL_MAX_BATCH` (400 beyond, and none of it runs).
 //! `GET /graphql` runs queries only (405 for a mutation). The response type follows `Accept`.
 
+pub mod graphiql;
 mod graphql_endpoint;
 pub mod guard;
 
@@ -46,7 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(graphql_endpoint::post))
             .route(web::get().to(graphql_endpoint::get)),
     )
-    .route("/graphiql", web::get().to(graphiql))
+    .route("/graphiql", web::get().to(graphiql::page))
+    .route("/graphiql/{name}", web::get().to(graphiql::asset))
     .route("/health", web::get().to(health))
     .route("/ready", web::get().to(ready));
 }
@@ -92,13 +94,20 @@ pub async fn with_request_id(
     req.extensions_mut().insert(RequestId(id.clone()));
     req.extensions_mut().insert(ClientAddr(client));
     let client_field = client.map(|c| c.to_string()).unwrap_or_default();
+    // Also the root of the request's trace (telemetry.rs): named by method and route, never by
+    // the raw path; it continues the caller's trace when a `traceparent` header names one.
     let span = tracing::info_span!(
         "request",
         request_id = %id,
         client = %client_field,
         method = %req.method(),
-        path = %req.path()
+        path = %req.path(),
+        otel.name = %format_args!("{} {}", req.method(), route(req.path())),
+        otel.kind = "server",
+        http.response.status_code = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
     );
+    crate::telemetry::continue_trace(&span, req.headers());
     let started = Instant::now();
     let header = (HeaderName::from_static(REQUEST_ID_HEADER), HeaderValue::from_str(&id).expect("validated id"));
     let mut res = match next.call(req).instrument(span.clone()).await {
@@ -107,23 +116,36 @@ pub async fn with_request_id(
             // An error becomes its response here, so that it carries the request id too.
             let mut response = err.error_response();
             response.headers_mut().insert(header.0, header.1);
+            span.record("http.response.status_code", response.status().as_u16());
             return Err(actix_web::error::InternalError::from_response(err, response).into());
         }
     };
     res.headers_mut().insert(header.0, header.1);
+    span.record("http.response.status_code", res.status().as_u16());
+    if res.status().is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
     span.in_scope(|| {
         tracing::info!(status = res.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request")
     });
     Ok(res)
 }
 
-pub fn valid_request_id(id: &str) -> bool {
-    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+/// The route a path belongs to, for span names: a fixed set, so a client's random paths never
+/// become names.
+fn route(path: &str) -> &'static str {
+    match path {
+        "/graphql" => "/graphql",
+        "/graphiql" => "/graphiql",
+        "/health" => "/health",
+        "/ready" => "/ready",
+        p if p.starts_with("/graphiql/") => "/graphiql/{asset}",
+        _ => "unmatched",
+    }
 }
 
-async fn graphiql() -> HttpResponse {
-    let page = async_graphql::http::GraphiQLSource::build().endpoint("/graphql").title("Trastienda GraphiQL").finish();
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page)
+pub fn valid_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 async fn health() -> HttpResponse {
