@@ -9,7 +9,7 @@ use async_graphql::{
     EmptySubscription, MergedObject, Request, Response, Schema, SchemaBuilder, ServerError, ServerResult, Value,
 };
 
-use crate::audit::graphql::AuditQueryRoot;
+use crate::audit::graphql::{AuditMutation, AuditQueryRoot};
 use crate::auth::graphql::AuthMutation;
 use crate::authz::gate::Gate;
 use crate::config::{Introspection, Settings};
@@ -27,7 +27,7 @@ use crate::state::AppState;
 pub struct Query(OrgQuery, FinanceQuery, HrQuery, ItQuery, AuditQueryRoot);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, OrgMutation, FinanceMutation, HrMutation, ItMutation);
+pub struct Mutation(AuditMutation, AuthMutation, OrgMutation, FinanceMutation, HrMutation, ItMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 

@@ -1,8 +1,10 @@
-//! What every request shares: the database, settings, policy enforcer and token keys.
+//! What every request shares: the database, settings, policy enforcer, token keys and the
+//! audit checkpoints' key.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::audit::checkpoint::Checkpoints;
 use crate::auth::tokens::TokenKeys;
 use crate::authz::Authorizer;
 use crate::config::Settings;
@@ -21,6 +23,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     /// Whether the database answers (watched on PostgreSQL).
     pub health: Health,
+    /// The audit checkpoints' signing key and origin.
+    pub checkpoints: Arc<Checkpoints>,
 }
 
 impl AppState {
@@ -34,6 +38,7 @@ impl AppState {
         };
         Ok(Self {
             health,
+            checkpoints: Arc::new(Checkpoints::from_settings(&settings)?),
             authz: Arc::new(Authorizer::load().await?),
             tokens: Arc::new(TokenKeys::new(&settings, jwt_secret)),
             settings: Arc::new(settings),

@@ -2,9 +2,13 @@
 //! chained by SHA-256 over RFC 8785 canonical JSON, append-only in the database itself.
 
 pub mod chain;
+pub mod checkpoint;
 pub mod graphql;
 pub mod jcs;
+pub mod merkle;
+pub mod note;
 pub mod service;
+pub mod tree;
 mod snapshot;
 
 pub use chain::{NewEvent, Outcome};
