@@ -4,7 +4,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::service::export_batch;
+use crate::audit::service::{export_batch, export_line};
 use crate::audit::{chain, checkpoint, merkle, note};
 use crate::config::Settings;
 use crate::startup::{Application, ServeOptions, connect_and_migrate};
@@ -98,15 +98,6 @@ pub async fn audit_verify_checkpoint(settings: &Settings, checkpoint_note: &str,
         );
     }
     Ok(ok)
-}
-
-/// One line of the JSONL export: the hashed fields plus `prevHash`, `hash` and `id`.
-pub fn export_line(event: &entity::audit_event::Model) -> serde_json::Value {
-    let mut line = chain::hashed_object(event);
-    line["prevHash"] = event.prev_hash.clone().into();
-    line["hash"] = event.hash.clone().into();
-    line["id"] = event.id.clone().into();
-    line
 }
 
 /// Writes events occurring in `[from, to]` as JSON lines: the hashed fields plus `prevHash`

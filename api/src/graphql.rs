@@ -10,8 +10,10 @@ use async_graphql::{
 };
 
 use crate::audit::graphql::{AuditMutation, AuditQueryRoot};
+use crate::audit::reads::{ReadEvidence, SensitiveReads};
 use crate::auth::graphql::AuthMutation;
 use crate::authz::gate::Gate;
+use crate::authz::graphql::AccessQuery;
 use crate::config::{Introspection, Settings};
 use crate::finance::graphql::{FinanceMutation, FinanceQuery};
 use crate::finance::loaders::{AccountById, EntryById, InvoiceById, ItemById, LinesByEntry, LinesByInvoice};
@@ -24,7 +26,7 @@ use crate::org::loaders::{DepartmentByCode, RolesByUser, UserById};
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
-pub struct Query(OrgQuery, FinanceQuery, HrQuery, ItQuery, AuditQueryRoot);
+pub struct Query(OrgQuery, FinanceQuery, HrQuery, ItQuery, AuditQueryRoot, AccessQuery);
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(AuditMutation, AuthMutation, OrgMutation, FinanceMutation, HrMutation, ItMutation);
@@ -43,6 +45,8 @@ pub fn build(state: AppState, settings: &Settings) -> AppSchema {
         // fields that failed become nulls.
         .extension(NullOnError)
         .extension(Gate)
+        // Writes the READ events of sensitive fields once the operation has run (§13).
+        .extension(ReadEvidence)
         .limit_complexity(settings.limits.complexity)
         .limit_directives(8);
     if settings.introspection != Introspection::On {
@@ -60,11 +64,13 @@ pub fn sdl() -> String {
     builder().finish().sdl()
 }
 
-/// Fresh DataLoaders for one request: batching never crosses requests.
+/// Fresh DataLoaders for one request: batching never crosses requests. Also the request's
+/// collector of sensitive reads, written as READ audit events after execution.
 pub fn add_request_data(request: Request, state: &AppState) -> Request {
     let db = || state.db.conn.clone();
     request
         .data(FieldErrors::default())
+        .data(Arc::new(SensitiveReads::default()))
         .data(DataLoader::new(DepartmentByCode(db()), tokio::spawn))
         .data(DataLoader::new(UserById(db()), tokio::spawn))
         .data(DataLoader::new(RolesByUser(db()), tokio::spawn))

@@ -253,12 +253,12 @@ pub async fn check_pasted(state: &AppState, text: &str) -> AppResult<PastedCheck
     }
     let checkpoint = match open(&text, &state.checkpoints.origin, &verifier) {
         Ok(checkpoint) => checkpoint,
-        Err(why) => return Ok(refused(format!("refused: {why}"), None)),
+        Err(why) => return Ok(refused(why, None)),
     };
     let Extension { report, head } = chain::verify_from(&state.db.conn, Some(checkpoint)).await?;
     let Some(current) = head.filter(|_| report.valid) else {
         let problem = report.problem.unwrap_or_else(|| "the log does not extend it".into());
-        return Ok(refused(format!("refused: {problem}"), Some(checkpoint)));
+        return Ok(refused(problem, Some(checkpoint)));
     };
     let consistency_proof = if checkpoint.size > 0 {
         super::tree::consistency_proof(&state.db.conn, checkpoint.size, current.size).await?
@@ -268,8 +268,7 @@ pub async fn check_pasted(state: &AppState, text: &str) -> AppResult<PastedCheck
     Ok(PastedCheck {
         valid: true,
         reason: format!(
-            "accepted: signed by {}; the log's first {} events have this root, and the current log ({} events) \
-             extends it",
+            "signed by {}; the log's first {} events have this root, and the current log ({} events) extends it",
             verifier.name(),
             checkpoint.size,
             current.size

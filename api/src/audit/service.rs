@@ -93,3 +93,13 @@ pub async fn export_batch<C: ConnectionTrait>(
     }
     Ok(query.order_by_asc(audit_event::Column::Seq).limit(batch).all(db).await?)
 }
+
+/// One line of the JSONL export (`trastienda audit export`, the console's download): the hashed
+/// fields plus `prevHash`, `hash` and `id`, so an export verifies without our code.
+pub fn export_line(event: &audit_event::Model) -> serde_json::Value {
+    let mut line = chain::hashed_object(event);
+    line["prevHash"] = event.prev_hash.clone().into();
+    line["hash"] = event.hash.clone().into();
+    line["id"] = event.id.clone().into();
+    line
+}

@@ -39,6 +39,8 @@ pub fn query_rule(field: &str) -> Option<Rule> {
         // §13 evidence: the auditor's, like the log itself.
         "auditCheckpoint" | "auditInclusionProof" | "auditConsistencyProof" | "auditVerifierKey"
         | "checkAuditCheckpoint" => needs(&[P::AUDIT_READ]),
+        // Explainable access: the role table is the auditor's business (ADMIN and AUDITOR).
+        "permissions" | "explainAccess" | "whoCan" => needs(&[P::AUDIT_READ]),
         _ => None,
     }
 }
