@@ -130,12 +130,22 @@ fn leaves_of(events: &[Value]) -> Vec<Hash> {
 
 // ------------------------------------------------------------------ an independent signed note
 
-/// A C2SP checkpoint note taken apart by hand: (origin, size, root, signed text, signatures).
-fn parse_note(text: &str) -> (String, i64, Hash, String, Vec<(String, Vec<u8>)>) {
+/// A C2SP checkpoint note taken apart by hand.
+struct ParsedNote {
+    origin: String,
+    size: i64,
+    root: Hash,
+    /// The signed text: the note up to and including the newline before the blank line.
+    body: String,
+    /// (key name, key id ‖ signature) of each signature line.
+    signatures: Vec<(String, Vec<u8>)>,
+}
+
+fn parse_note(text: &str) -> ParsedNote {
     let split = text.rfind("\n\n").expect("a blank line before the signatures");
     let body = &text[..=split];
     let lines: Vec<&str> = body.lines().collect();
-    let sigs = text[split + 2..]
+    let signatures = text[split + 2..]
         .lines()
         .map(|line| {
             let rest = line.strip_prefix("\u{2014} ").expect("signature lines start with an em dash");
@@ -143,7 +153,13 @@ fn parse_note(text: &str) -> (String, i64, Hash, String, Vec<(String, Vec<u8>)>)
             (name.to_string(), STANDARD.decode(sig).unwrap())
         })
         .collect();
-    (lines[0].to_string(), lines[1].parse().unwrap(), b64_hash(lines[2]), body.to_string(), sigs)
+    ParsedNote {
+        origin: lines[0].to_string(),
+        size: lines[1].parse().unwrap(),
+        root: b64_hash(lines[2]),
+        body: body.to_string(),
+        signatures,
+    }
 }
 
 /// Checks the note's signature against a verifier key string with ed25519-dalek directly.
@@ -155,8 +171,9 @@ fn signature_holds(note_text: &str, verifier_key: &str) -> bool {
     let computed_id = hex::encode(&sha256(&[name.as_bytes(), b"\n", &key])[..4]);
     assert_eq!(computed_id, id, "the key id is SHA-256(name ‖ \\n ‖ 0x01 ‖ key)[:4]");
     let public = ed25519_dalek::VerifyingKey::from_bytes(&key[1..].try_into().unwrap()).unwrap();
-    let (_, _, _, body, sigs) = parse_note(note_text);
-    sigs.iter().any(|(n, raw)| {
+    let parsed = parse_note(note_text);
+    let body = parsed.body;
+    parsed.signatures.iter().any(|(n, raw)| {
         n == name
             && hex::encode(&raw[..4]) == id
             && ed25519_dalek::Signature::from_slice(&raw[4..])
@@ -242,7 +259,7 @@ async fn a_checkpoint_is_a_signed_note_over_the_rfc6962_root_of_the_events() {
     let checkpoint = e.checkpoint().await;
     let events = e.app.audit_events(&e.admin).await;
     let text = checkpoint["note"].as_str().unwrap();
-    let (origin, size, root, body, sigs) = parse_note(text);
+    let ParsedNote { origin, size, root, body, signatures: sigs } = parse_note(text);
     assert_eq!(origin, "trastienda.example/audit");
     assert_eq!(size, head);
     assert_eq!(body, format!("{origin}\n{size}\n{}\n", checkpoint["rootHash"].as_str().unwrap()));
@@ -322,10 +339,26 @@ async fn inclusion_and_consistency_proofs_verify_independently_for_every_size() 
     for (query, variables, field) in [
         ("query($s: Int!, $t: Int!) { auditInclusionProof(seq: $s, treeSize: $t) }", json!({"s": 0, "t": 1}), "seq"),
         ("query($s: Int!, $t: Int!) { auditInclusionProof(seq: $s, treeSize: $t) }", json!({"s": 3, "t": 2}), "seq"),
-        ("query($s: Int!, $t: Int!) { auditInclusionProof(seq: $s, treeSize: $t) }", json!({"s": 1, "t": n + 1}), "treeSize"),
-        ("query($f: Int!, $t: Int!) { auditConsistencyProof(fromSize: $f, toSize: $t) }", json!({"f": 0, "t": 2}), "fromSize"),
-        ("query($f: Int!, $t: Int!) { auditConsistencyProof(fromSize: $f, toSize: $t) }", json!({"f": 3, "t": 2}), "fromSize"),
-        ("query($f: Int!, $t: Int!) { auditConsistencyProof(fromSize: $f, toSize: $t) }", json!({"f": 1, "t": n + 1}), "toSize"),
+        (
+            "query($s: Int!, $t: Int!) { auditInclusionProof(seq: $s, treeSize: $t) }",
+            json!({"s": 1, "t": n + 1}),
+            "treeSize",
+        ),
+        (
+            "query($f: Int!, $t: Int!) { auditConsistencyProof(fromSize: $f, toSize: $t) }",
+            json!({"f": 0, "t": 2}),
+            "fromSize",
+        ),
+        (
+            "query($f: Int!, $t: Int!) { auditConsistencyProof(fromSize: $f, toSize: $t) }",
+            json!({"f": 3, "t": 2}),
+            "fromSize",
+        ),
+        (
+            "query($f: Int!, $t: Int!) { auditConsistencyProof(fromSize: $f, toSize: $t) }",
+            json!({"f": 1, "t": n + 1}),
+            "toSize",
+        ),
     ] {
         let err = e.q(query, variables.clone()).await.expect_code("BAD_USER_INPUT");
         assert_eq!(err["extensions"]["field"], field, "{variables}");
@@ -374,9 +407,16 @@ async fn without_a_signing_key_checkpoints_are_refused_with_a_clear_conflict() {
     let head = app.audit_head(&admin).await;
     app.gql(Some(&admin), &format!("{{ auditInclusionProof(seq: 1, treeSize: {head}) }}"), json!({})).await.ok();
     let report = app
-        .gql(Some(&admin), "{ verifyAuditChain(fromCheckpoint: true) { valid eventsChecked checkpointTreeSize } }", json!({}))
+        .gql(
+            Some(&admin),
+            "{ verifyAuditChain(fromCheckpoint: true) { valid eventsChecked checkpointTreeSize } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(report.ok()["verifyAuditChain"], json!({"valid": true, "eventsChecked": head, "checkpointTreeSize": null}));
+    assert_eq!(
+        report.ok()["verifyAuditChain"],
+        json!({"valid": true, "eventsChecked": head, "checkpointTreeSize": null})
+    );
 }
 
 #[tokio::test]
@@ -565,7 +605,9 @@ async fn drop_triggers(app: &TestApp) {
     } else {
         ["audit_events", "audit_tree_hashes", "audit_checkpoints"]
             .iter()
-            .flat_map(|t| [format!("DROP TRIGGER IF EXISTS {t}_no_update"), format!("DROP TRIGGER IF EXISTS {t}_no_delete")])
+            .flat_map(|t| {
+                [format!("DROP TRIGGER IF EXISTS {t}_no_update"), format!("DROP TRIGGER IF EXISTS {t}_no_delete")]
+            })
             .collect()
     };
     for sql in statements {
@@ -586,11 +628,8 @@ async fn rewrite_history(app: &TestApp, target: i64, keep: i64, keep_checkpoints
     drop_triggers(app).await;
     let conn = &app.state.db.conn;
     exec(app, &format!("DELETE FROM audit_events WHERE seq > {keep}")).await;
-    let mut events = entity::audit_event::Entity::find()
-        .order_by_asc(entity::audit_event::Column::Seq)
-        .all(conn)
-        .await
-        .unwrap();
+    let mut events =
+        entity::audit_event::Entity::find().order_by_asc(entity::audit_event::Column::Seq).all(conn).await.unwrap();
     let mut prev = if target > 1 { events[target as usize - 2].hash.clone() } else { chain::GENESIS_HASH.to_string() };
     for event in events.iter_mut().skip(target as usize - 1) {
         if event.seq == target {
@@ -612,7 +651,8 @@ async fn rewrite_history(app: &TestApp, target: i64, keep: i64, keep_checkpoints
         .await;
     }
     let last = events.last().unwrap();
-    exec(app, &format!("UPDATE audit_head SET seq = {}, hash = '{}', tree_size = {}", last.seq, last.hash, last.seq)).await;
+    exec(app, &format!("UPDATE audit_head SET seq = {}, hash = '{}', tree_size = {}", last.seq, last.hash, last.seq))
+        .await;
     // The tree, rebuilt with our own library from the rewritten events.
     exec(app, "DELETE FROM audit_tree_hashes").await;
     let mut stored: Vec<merkle::Hash> = Vec::new();
@@ -657,7 +697,8 @@ async fn a_kept_checkpoint_catches_an_insider_who_rewrites_and_rehashes_the_log(
     // A forged or foreign checkpoint is refused.
     let forged = checkpoint["note"].as_str().unwrap().replacen(&format!("\n{size}\n"), &format!("\n{}\n", size - 1), 1);
     let forged_file = temp_file("forged.txt", forged.as_bytes());
-    let out = cli(&e.app, &["audit", "verify", "--checkpoint", forged_file.to_str().unwrap(), "--key", &e.verifier_key]);
+    let out =
+        cli(&e.app, &["audit", "verify", "--checkpoint", forged_file.to_str().unwrap(), "--key", &e.verifier_key]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("checkpoint refused"), "{}", stdout(&out));
     let (_, other_key) = note::generate_key("test.example/audit").unwrap();
@@ -842,7 +883,9 @@ async fn staff() -> Staff {
     let e = evidence_app().await;
     e.departments(&["hr", "ops"]).await;
     let mut ids = Vec::new();
-    for (i, (dept, national_id)) in [("ops", Some("12345678Z")), ("ops", None), ("hr", Some("87654321X"))].iter().enumerate() {
+    for (i, (dept, national_id)) in
+        [("ops", Some("12345678Z")), ("ops", None), ("hr", Some("87654321X"))].iter().enumerate()
+    {
         let input = json!({"department": dept, "firstName": "Ana", "lastName": format!("N{i}"), "email": format!("e{i}@example.com"),
             "position": "Analyst", "hireDate": "2025-01-01", "annualSalary": "42000", "currency": "EUR",
             "nationalId": national_id, "bankAccount": null});
@@ -870,8 +913,9 @@ fn sorted(ids: &[&String]) -> Vec<String> {
 #[tokio::test]
 async fn returning_sensitive_fields_writes_one_read_event_in_the_chain() {
     let s = staff().await;
-    let (res, events) =
-        s.events_of(&s.hr, "{ employees(first: 50) { nodes { id firstName annualSalary nationalId } } }", json!({})).await;
+    let (res, events) = s
+        .events_of(&s.hr, "{ employees(first: 50) { nodes { id firstName annualSalary nationalId } } }", json!({}))
+        .await;
     res.ok();
     assert_eq!(events.len(), 1, "{events:#?}");
     let event = &events[0];
@@ -899,22 +943,19 @@ async fn returning_sensitive_fields_writes_one_read_event_in_the_chain() {
     );
 
     // The request id ties the event to the response.
-    let res = s
-        .e
-        .app
-        .client
-        .post(s.e.app.url("/graphql"))
-        .bearer_auth(&s.hr)
-        .header("x-request-id", "read-evidence-1")
-        .json(&json!({"query": "{ employees { nodes { annualSalary } } }"}))
-        .send()
-        .await
-        .unwrap();
+    let res =
+        s.e.app
+            .client
+            .post(s.e.app.url("/graphql"))
+            .bearer_auth(&s.hr)
+            .header("x-request-id", "read-evidence-1")
+            .json(&json!({"query": "{ employees { nodes { annualSalary } } }"}))
+            .send()
+            .await
+            .unwrap();
     assert!(res.status().is_success());
-    let reads = s
-        .e
-        .q("{ auditLog(filter: {outcome: READ}) { totalCount nodes { requestId outcome } } }", json!({}))
-        .await;
+    let reads =
+        s.e.q("{ auditLog(filter: {outcome: READ}) { totalCount nodes { requestId outcome } } }", json!({})).await;
     let log = &reads.ok()["auditLog"];
     assert_eq!(log["totalCount"], 3);
     assert_eq!(log["nodes"][0]["requestId"], "read-evidence-1");
@@ -928,7 +969,8 @@ async fn returning_sensitive_fields_writes_one_read_event_in_the_chain() {
 #[tokio::test]
 async fn reads_without_a_sensitive_value_write_nothing() {
     let s = staff().await;
-    let (manager_id, manager) = s.e.app.user_with_role(&s.e.admin, "mgr@example.com", "DEPARTMENT_MANAGER", "ops").await;
+    let (manager_id, manager) =
+        s.e.app.user_with_role(&s.e.admin, "mgr@example.com", "DEPARTMENT_MANAGER", "ops").await;
     let _ = manager_id;
     for (token, query) in [
         // Not selected: lists do not pay for fields they do not ask for.
@@ -959,7 +1001,11 @@ async fn reading_ones_own_salary_and_a_mutation_returning_it_are_reads_too() {
     let hire = json!({"department": "ops", "firstName": "Bo", "lastName": "B", "email": "bo@example.com",
         "position": "Analyst", "hireDate": "2025-01-01", "annualSalary": "30000", "currency": "EUR"});
     let (res, events) = s
-        .events_of(&s.hr, "mutation($i: HireEmployeeInput!) { hireEmployee(input: $i) { id annualSalary } }", json!({"i": hire}))
+        .events_of(
+            &s.hr,
+            "mutation($i: HireEmployeeInput!) { hireEmployee(input: $i) { id annualSalary } }",
+            json!({"i": hire}),
+        )
         .await;
     let id = res.ok()["hireEmployee"]["id"].as_str().unwrap().to_string();
     let outcomes: Vec<(&str, &str)> =
@@ -1016,17 +1062,19 @@ async fn explain_access_and_who_can_agree_with_what_the_api_lets_each_user_do() 
 
     let e = &e;
     let who_can: Vec<BTreeSet<String>> = join_all(names.iter().map(|name| async move {
-        let res = e.q("query($p: String!) { whoCan(permission: $p, department: \"fin\") { id } }", json!({"p": name})).await;
+        let res =
+            e.q("query($p: String!) { whoCan(permission: $p, department: \"fin\") { id } }", json!({"p": name})).await;
         res.ok()["whoCan"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_string()).collect()
     }))
     .await;
 
     for (role, held, id, token) in &users {
         // The principal this user's own requests load, judged by the enforcer that guards them.
-        let principal = match api::auth::service::authenticate(&e.app.state, Some(&format!("Bearer {token}"))).await.unwrap() {
-            api::kernel::Auth::User(p) => p,
-            other => panic!("{other:?}"),
-        };
+        let principal =
+            match api::auth::service::authenticate(&e.app.state, Some(&format!("Bearer {token}"))).await.unwrap() {
+                api::kernel::Auth::User(p) => p,
+                other => panic!("{other:?}"),
+            };
         let explanations = join_all(names.iter().map(|name| async move {
             let query = "query($u: ID!, $p: String!) { explainAccess(userId: $u, permission: $p, department: \"fin\") { allowed reason grantedBy { role department } } }";
             e.q(query, json!({"u": id, "p": name})).await.ok()["explainAccess"].clone()
@@ -1061,7 +1109,14 @@ async fn explain_access_and_who_can_agree_with_what_the_api_lets_each_user_do() 
         let res = e.app.gql(Some(token), "{ auditLog(first: 1) { totalCount } }", json!({})).await;
         assert_eq!(res.errors().is_empty(), allowed(&Perm::AUDIT_READ), "{role} in {held}: auditLog {:?}", res.0);
         let asset = json!({"department": "fin", "tag": format!("T-{id}"), "kind": "LAPTOP", "model": "M", "serialNumber": format!("S-{id}")});
-        let res = e.app.gql(Some(token), "mutation($i: RegisterAssetInput!) { registerAsset(input: $i) { id } }", json!({"i": asset})).await;
+        let res = e
+            .app
+            .gql(
+                Some(token),
+                "mutation($i: RegisterAssetInput!) { registerAsset(input: $i) { id } }",
+                json!({"i": asset}),
+            )
+            .await;
         assert_eq!(res.errors().is_empty(), allowed(&Perm::ASSET_WRITE), "{role} in {held}: registerAsset {:?}", res.0);
     }
 
@@ -1158,7 +1213,10 @@ async fn the_console_export_is_the_cli_export_for_auditors_only() {
 
 #[tokio::test]
 async fn keygen_prints_a_signer_key_and_its_verifier_key_that_the_server_uses() {
-    let out = Command::new(env!("CARGO_BIN_EXE_trastienda")).args(["audit", "keygen", "--name", "acme.example/log"]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_trastienda"))
+        .args(["audit", "keygen", "--name", "acme.example/log"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stdout(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
@@ -1175,7 +1233,8 @@ async fn keygen_prints_a_signer_key_and_its_verifier_key_that_the_server_uses() 
     let made = app.gql(Some(&admin), "mutation { createAuditCheckpoint { note } }", json!({})).await;
     assert!(signature_holds(made.ok()["createAuditCheckpoint"]["note"].as_str().unwrap(), lines[1]));
 
-    let bad = Command::new(env!("CARGO_BIN_EXE_trastienda")).args(["audit", "keygen", "--name", "a+b"]).output().unwrap();
+    let bad =
+        Command::new(env!("CARGO_BIN_EXE_trastienda")).args(["audit", "keygen", "--name", "a+b"]).output().unwrap();
     assert!(!bad.status.success());
 }
 
@@ -1215,7 +1274,8 @@ async fn the_python_verifier_of_the_docs_checks_a_real_checkpoint() {
     // A checkpoint whose root was edited no longer carries a valid signature.
     let root = checkpoint["rootHash"].as_str().unwrap();
     let forged_root = STANDARD.encode([0u8; 32]);
-    let forged = temp_file("forged.txt", checkpoint["note"].as_str().unwrap().replacen(root, &forged_root, 1).as_bytes());
+    let forged =
+        temp_file("forged.txt", checkpoint["note"].as_str().unwrap().replacen(root, &forged_root, 1).as_bytes());
     let bad = python(&forged, &exported);
     assert_eq!(bad.status.code(), Some(1));
     assert!(stdout(&bad).contains("bad signature"), "{}", stdout(&bad));

@@ -40,7 +40,8 @@ async fn connect(settings: &Settings) -> anyhow::Result<Database> {
 /// appends extend it in their own transactions).
 async fn migrate(db: &Database) -> anyhow::Result<()> {
     Migrator::up(&db.conn, None).await.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-    let added = crate::audit::tree::catch_up(db).await.map_err(|e| anyhow::anyhow!("building the audit tree: {e:?}"))?;
+    let added =
+        crate::audit::tree::catch_up(db).await.map_err(|e| anyhow::anyhow!("building the audit tree: {e:?}"))?;
     if added > 0 {
         tracing::info!(events = added, "built the audit log's Merkle tree for existing events");
     }

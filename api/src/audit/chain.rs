@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use entity::{audit_event, audit_head};
 use sea_orm::{
     AccessMode, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, IsolationLevel, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, IsolationLevel, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -427,7 +427,8 @@ async fn verify_from_in_snapshot<C: ConnectionTrait>(db: &C, base: Option<Truste
             report.events_checked += 1;
             let recomputed = compute_hash(&event.prev_hash, &hashed_object(&event));
             if event.seq != expected_seq || event.prev_hash != prev_hash || recomputed != event.hash {
-                report.broken(Some(expected_seq.min(event.seq)), format!("first broken seq: {}", expected_seq));
+                let seq = expected_seq.min(event.seq);
+                report.broken(Some(seq), format!("first broken seq: {seq}"));
                 return Ok(Extension { report, head: None });
             }
             let leaf = tree::leaf_of(&event.hash).expect("a SHA-256 in hex");

@@ -47,7 +47,7 @@ fn sha256_source(text: &str) -> String {
 /// matching edit here.
 pub static CONTENT_SECURITY_POLICY: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; img-src 'self'; \
+        "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; img-src 'self' data:; \
          base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
         sha256_source(inline_block("script")),
         sha256_source(inline_block("style")),
@@ -113,7 +113,10 @@ async fn export(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse {
     });
     HttpResponse::Ok()
         .content_type("application/x-ndjson; charset=utf-8")
-        .insert_header((header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"audit-export.jsonl\"")))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment; filename=\"audit-export.jsonl\""),
+        ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .streaming(batches)
 }

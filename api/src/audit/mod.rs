@@ -14,8 +14,8 @@ pub mod merkle;
 pub mod note;
 pub mod reads;
 pub mod service;
-pub mod tree;
 mod snapshot;
+pub mod tree;
 
 pub use chain::{NewEvent, Outcome};
 pub use snapshot::{Audited, mask, sanitize};

@@ -14,9 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo,
-};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo};
 use async_graphql::{Context, QueryPathSegment, Response, ServerError, ServerResult, Value};
 use serde_json::json;
 
@@ -159,7 +157,12 @@ impl Extension for ReadEvidence {
         next.run(ctx, info).await
     }
 
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         let response = next.run(ctx, operation_name).await;
         let Some(reads) = ctx.data_opt::<Arc<SensitiveReads>>() else {
             return response;
@@ -209,7 +212,11 @@ mod tests {
                     fields: vec!["annualSalary", "nationalId"],
                     employee_ids: vec!["e1".into(), "e2".into()],
                 },
-                ReadEvent { action: "employees".into(), fields: vec!["bankAccount"], employee_ids: vec!["e3".into(), "e9".into()] },
+                ReadEvent {
+                    action: "employees".into(),
+                    fields: vec!["bankAccount"],
+                    employee_ids: vec!["e3".into(), "e9".into()]
+                },
             ]
         );
         assert!(reads.take().is_empty(), "taken once");

@@ -64,9 +64,9 @@ pub async fn try_read_hashes<C: ConnectionTrait>(db: &C, indexes: &[i64]) -> App
 
 /// The stored hashes at `indexes`; a missing or malformed one is an internal error.
 pub async fn read_hashes<C: ConnectionTrait>(db: &C, indexes: &[i64]) -> AppResult<Vec<Hash>> {
-    try_read_hashes(db, indexes).await?.ok_or_else(|| {
-        AppError::internal(anyhow::anyhow!("audit Merkle tree: a stored hash is missing or malformed"))
-    })
+    try_read_hashes(db, indexes)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("audit Merkle tree: a stored hash is missing or malformed")))
 }
 
 /// The stored hashes in `from..to`, keyed by index (for comparing a recomputed stretch).
@@ -304,12 +304,8 @@ mod tests {
         let l: Vec<Hash> = (0..5).map(leaf).collect();
         let lh = |i: usize| merkle::record_hash(&l[i]);
         let n = merkle::node_hash;
-        let expected = [
-            lh(0),
-            n(lh(0), lh(1)),
-            n(n(lh(0), lh(1)), lh(2)),
-            n(n(n(lh(0), lh(1)), n(lh(2), lh(3))), lh(4)),
-        ];
+        let expected =
+            [lh(0), n(lh(0), lh(1)), n(n(lh(0), lh(1)), lh(2)), n(n(n(lh(0), lh(1)), n(lh(2), lh(3))), lh(4))];
         for (size, want) in [1usize, 2, 3, 5].into_iter().zip(expected) {
             let mut builder = RootBuilder::default();
             l[..size].iter().for_each(|x| builder.push(x));

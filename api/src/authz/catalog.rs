@@ -37,7 +37,10 @@ pub fn query_rule(field: &str) -> Option<Rule> {
         "accessGrants" => needs(&[P::ACCESS_READ]),
         "auditLog" | "auditTrail" | "verifyAuditChain" => needs(&[P::AUDIT_READ]),
         // §13 evidence: the auditor's, like the log itself.
-        "auditCheckpoint" | "auditInclusionProof" | "auditConsistencyProof" | "auditVerifierKey"
+        "auditCheckpoint"
+        | "auditInclusionProof"
+        | "auditConsistencyProof"
+        | "auditVerifierKey"
         | "checkAuditCheckpoint" => needs(&[P::AUDIT_READ]),
         // Explainable access: the role table is the auditor's business (ADMIN and AUDITOR).
         "permissions" | "explainAccess" | "whoCan" => needs(&[P::AUDIT_READ]),

@@ -50,7 +50,11 @@ impl AccessQuery {
         let e = explain::explain_access(app_state(ctx), &user_id, &permission, &department).await?;
         Ok(AccessExplanation {
             allowed: e.allowed,
-            granted_by: e.granted_by.into_iter().map(|a| RoleAssignment { role: a.role, department: a.department }).collect(),
+            granted_by: e
+                .granted_by
+                .into_iter()
+                .map(|a| RoleAssignment { role: a.role, department: a.department })
+                .collect(),
             reason: e.reason,
         })
     }
