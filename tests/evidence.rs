@@ -624,6 +624,12 @@ fn quote(text: &str) -> String {
 /// the rewritten events and — unless told otherwise — deletes the stored checkpoints. Only a
 /// checkpoint kept elsewhere can tell.
 async fn rewrite_history(app: &TestApp, target: i64, keep: i64, keep_checkpoints: bool) {
+    rewrite(app, target, keep, keep_checkpoints, true).await;
+}
+
+/// [`rewrite_history`], optionally leaving the stored tree as it was (then `keep` must be the
+/// head: nothing is deleted, only rewritten).
+async fn rewrite(app: &TestApp, target: i64, keep: i64, keep_checkpoints: bool, rebuild_tree: bool) {
     use sea_orm::{EntityTrait, QueryOrder};
     drop_triggers(app).await;
     let conn = &app.state.db.conn;
@@ -653,6 +659,12 @@ async fn rewrite_history(app: &TestApp, target: i64, keep: i64, keep_checkpoints
     let last = events.last().unwrap();
     exec(app, &format!("UPDATE audit_head SET seq = {}, hash = '{}', tree_size = {}", last.seq, last.hash, last.seq))
         .await;
+    if !keep_checkpoints {
+        exec(app, "DELETE FROM audit_checkpoints").await;
+    }
+    if !rebuild_tree {
+        return;
+    }
     // The tree, rebuilt with our own library from the rewritten events.
     exec(app, "DELETE FROM audit_tree_hashes").await;
     let mut stored: Vec<merkle::Hash> = Vec::new();
@@ -673,9 +685,6 @@ async fn rewrite_history(app: &TestApp, target: i64, keep: i64, keep_checkpoints
             })
             .collect();
         exec(app, &format!("INSERT INTO audit_tree_hashes (idx, hash) VALUES {}", values.join(", "))).await;
-    }
-    if !keep_checkpoints {
-        exec(app, "DELETE FROM audit_checkpoints").await;
     }
 }
 
@@ -717,7 +726,8 @@ async fn a_kept_checkpoint_catches_an_insider_who_rewrites_and_rehashes_the_log(
     assert_eq!(out.status.code(), Some(0), "the plain chain holds: {}", stdout(&out));
     let report = e.q("{ verifyAuditChain { valid } }", json!({})).await;
     assert_eq!(report.ok()["verifyAuditChain"]["valid"], true);
-    assert_eq!(e.verify_from_checkpoint().await["valid"], true, "no stored checkpoint left to compare with");
+    let report = e.verify_from_checkpoint().await;
+    assert_eq!(report["valid"], true, "no stored checkpoint left to compare with: {report}");
     // … and the server keeps working on top of it.
     e.departments(&["g"]).await;
 
@@ -728,6 +738,29 @@ async fn a_kept_checkpoint_catches_an_insider_who_rewrites_and_rehashes_the_log(
     for file in [kept, forged_file] {
         std::fs::remove_file(file).ok();
     }
+}
+
+#[tokio::test]
+async fn a_kept_checkpoint_is_checked_against_the_events_not_the_stored_tree() {
+    let e = evidence_app().await;
+    e.departments(&["a", "b", "c"]).await;
+    let checkpoint = e.checkpoint().await;
+    let size = checkpoint["treeSize"].as_i64().unwrap();
+    let kept = temp_file("checkpoint.txt", checkpoint["note"].as_str().unwrap().as_bytes());
+    e.departments(&["d"]).await;
+    // The events are rewritten and rehashed, the (honest) tree and checkpoints left alone: the
+    // stored tree still gives the checkpoint's root, the events do not.
+    let head = e.app.audit_head(&e.admin).await;
+    rewrite(&e.app, 2, head, true, false).await;
+    assert_eq!(cli(&e.app, &["audit", "verify"]).status.code(), Some(0));
+    let out = cli(&e.app, &["audit", "verify", "--checkpoint", kept.to_str().unwrap(), "--key", &e.verifier_key]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains(&format!("checkpoint mismatch at tree size {size}")), "{}", stdout(&out));
+    // From the stored checkpoint, the server notices too: its last event is no longer the leaf.
+    let report = e.verify_from_checkpoint().await;
+    assert_eq!(report["valid"], false);
+    assert_eq!(report["problem"], format!("checkpoint mismatch at tree size {size}"));
+    std::fs::remove_file(kept).ok();
 }
 
 #[tokio::test]
@@ -813,6 +846,50 @@ async fn concurrent_writers_keep_the_tree_equal_to_the_events() {
     assert_eq!(checkpoint["treeSize"], events.len());
     assert_eq!(b64_hash(checkpoint["rootHash"].as_str().unwrap()), mth(&leaves_of(&events)));
     assert_eq!(e.verify_from_checkpoint().await["valid"], true);
+}
+
+#[tokio::test]
+async fn two_processes_signing_at_once_keep_one_checkpoint_per_size() {
+    let (signer, key) = note::generate_key("cluster").unwrap();
+    let settings = [("AUDIT_SIGNING_KEY", signer.as_str()), ("AUDIT_CHECKPOINT_INTERVAL_SECS", "86400")];
+    let first = spawn_app_with(&settings).await;
+    let second = spawn_on(&first.database_url, None, &settings).await;
+    let admin = first.admin_token().await;
+    let work = (0..12).map(|i| {
+        let app = if i % 2 == 0 { first.clone_handle() } else { second.clone_handle() };
+        let admin = admin.clone();
+        async move {
+            app.create_department(&admin, &format!("c{i}"), "OTHER").await;
+            let made =
+                app.gql(Some(&admin), "mutation { createAuditCheckpoint { treeSize rootHash note } }", json!({})).await;
+            made.ok()["createAuditCheckpoint"].clone()
+        }
+    });
+    let made = join_all(work).await;
+    let events = first.audit_events(&admin).await;
+    let leaves = leaves_of(&events);
+    for checkpoint in &made {
+        let size = checkpoint["treeSize"].as_u64().unwrap() as usize;
+        assert_eq!(b64_hash(checkpoint["rootHash"].as_str().unwrap()), mth(&leaves[..size]), "size {size}");
+        assert!(signature_holds(checkpoint["note"].as_str().unwrap(), &key));
+    }
+    let rows = first
+        .state
+        .db
+        .conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            first.state.db.backend(),
+            "SELECT tree_size FROM audit_checkpoints ORDER BY tree_size",
+        ))
+        .await
+        .unwrap();
+    let sizes: Vec<i64> = rows.iter().map(|r| r.try_get::<i64>("", "tree_size").unwrap()).collect();
+    let distinct: BTreeSet<i64> = sizes.iter().copied().collect();
+    assert_eq!(sizes.len(), distinct.len(), "one row per size: {sizes:?}");
+    let report = second
+        .gql(Some(&admin), "{ verifyAuditChain(fromCheckpoint: true) { valid checkpointTreeSize } }", json!({}))
+        .await;
+    assert_eq!(report.ok()["verifyAuditChain"]["valid"], true);
 }
 
 #[tokio::test]

@@ -9,7 +9,10 @@
 //! They explain the role policy of `policies/`: record-level rules the services add on top
 //! (separation of duties, approval limits, a user's own employee record) are not part of it.
 
-use entity::user;
+use std::collections::HashMap;
+
+use entity::{role_assignment, user};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{ALL_DEPARTMENTS, Authorizer, Perm, Role};
 use crate::error::{AppError, AppResult};
@@ -86,19 +89,19 @@ pub fn description(perm: Perm) -> &'static str {
     }
 }
 
-/// The principal a token of `user` would load: the same assignments `authenticate` reads.
-async fn principal_of(state: &AppState, user: &user::Model) -> AppResult<Principal> {
-    let assignments = roles_of(&state.db.conn, &user.id)
-        .await?
+/// The principal a token of `user` would load: the assignments `authenticate` reads, parsed
+/// the same way (a role name the policy does not know grants nothing).
+fn principal(user: &user::Model, rows: Vec<role_assignment::Model>) -> Principal {
+    let assignments = rows
         .into_iter()
         .filter_map(|a| Role::parse(&a.role).map(|role| Assignment { role, department: a.department }))
         .collect();
-    Ok(Principal {
+    Principal {
         user_id: user.id.clone(),
         email: user.email.clone(),
         employee_id: user.employee_id.clone(),
         assignments,
-    })
+    }
 }
 
 /// Why a user may or may not do something.
@@ -171,27 +174,28 @@ pub async fn explain_access(
 ) -> AppResult<Explanation> {
     let user = find_user(&state.db.conn, user_id).await?;
     let perm = arguments(state, permission, department).await?;
-    let principal = principal_of(state, &user).await?;
+    let principal = principal(&user, roles_of(&state.db.conn, &user.id).await?);
     Ok(explain(&state.authz, &principal, user.active, perm, department))
 }
 
-/// `whoCan(permission, department)`: the active users whose roles grant it, by email.
+/// `whoCan(permission, department)`: the active users whose roles grant it, by email. Two
+/// queries (users, assignments), then the enforcer for each user.
 pub async fn who_can(state: &AppState, permission: &str, department: &str) -> AppResult<Vec<user::Model>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let perm = arguments(state, permission, department).await?;
-    let users = user::Entity::find()
-        .filter(user::Column::Active.eq(true))
-        .order_by_asc(user::Column::Email)
-        .all(&state.db.conn)
-        .await?;
-    let mut able = Vec::new();
-    for user in users {
-        let principal = principal_of(state, &user).await?;
-        if state.authz.allows(&principal, perm, department) {
-            able.push(user);
-        }
+    let db = &state.db.conn;
+    let users =
+        user::Entity::find().filter(user::Column::Active.eq(true)).order_by_asc(user::Column::Email).all(db).await?;
+    let mut rows: HashMap<String, Vec<role_assignment::Model>> = HashMap::new();
+    for row in role_assignment::Entity::find().all(db).await? {
+        rows.entry(row.user_id.clone()).or_default().push(row);
     }
-    Ok(able)
+    Ok(users
+        .into_iter()
+        .filter(|user| {
+            let principal = principal(user, rows.remove(&user.id).unwrap_or_default());
+            state.authz.allows(&principal, perm, department)
+        })
+        .collect())
 }
 
 #[cfg(test)]
