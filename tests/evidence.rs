@@ -779,6 +779,52 @@ async fn a_kept_checkpoint_catches_a_truncated_log() {
     std::fs::remove_file(kept).ok();
 }
 
+/// What an insider who knows only the chain does: deletes the events after `keep` and moves the
+/// head back, leaving the tree and `audit_head.tree_size` as they were.
+async fn truncate_chain(e: &Evidence, keep: i64) {
+    drop_triggers(&e.app).await;
+    exec(&e.app, &format!("DELETE FROM audit_events WHERE seq > {keep}")).await;
+    let events = e.app.audit_events(&e.admin).await;
+    let last = events.last().unwrap()["hash"].as_str().unwrap().to_string();
+    exec(&e.app, &format!("UPDATE audit_head SET seq = {keep}, hash = '{last}'")).await;
+    assert_eq!(cli(&e.app, &["audit", "verify"]).status.code(), Some(0), "the chain alone holds");
+}
+
+#[tokio::test]
+async fn an_insider_who_only_knows_the_chain_truncates_it_and_the_evidence_says_so() {
+    let e = evidence_app().await;
+    e.departments(&["a", "b", "c"]).await;
+    let checkpoint = e.checkpoint().await;
+    let size = checkpoint["treeSize"].as_i64().unwrap();
+    let kept = temp_file("checkpoint.txt", checkpoint["note"].as_str().unwrap().as_bytes());
+    let verify_kept =
+        || cli(&e.app, &["audit", "verify", "--checkpoint", kept.to_str().unwrap(), "--key", &e.verifier_key]);
+    e.departments(&["x", "y", "z"]).await;
+
+    // Events after the checkpoint deleted: what the checkpoint covers is intact, and says so …
+    truncate_chain(&e, size + 1).await;
+    let out = verify_kept();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // … the business keeps running …
+    e.departments(&["d"]).await;
+    let plain = e.q("{ verifyAuditChain { valid } }", json!({})).await;
+    assert_eq!(plain.ok()["verifyAuditChain"]["valid"], true);
+    // … and the server's own evidence reports the deletion and signs nothing over it.
+    let report = e.verify_from_checkpoint().await;
+    assert_eq!(report["valid"], false);
+    assert!(report["problem"].as_str().unwrap().contains("deleted outside the API"), "{report}");
+    e.q("mutation { createAuditCheckpoint { treeSize } }", json!({})).await.expect_code("CONFLICT");
+
+    // Events the checkpoint covers deleted: the kept checkpoint catches it.
+    truncate_chain(&e, size - 2).await;
+    let out = verify_kept();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains(&format!("checkpoint mismatch at tree size {size}")), "{}", stdout(&out));
+    let report = e.verify_from_checkpoint().await;
+    assert_eq!(report["problem"], format!("checkpoint mismatch at tree size {size}"));
+    std::fs::remove_file(kept).ok();
+}
+
 #[tokio::test]
 async fn checking_a_pasted_checkpoint_accepts_the_genuine_and_refuses_the_rest() {
     let e = evidence_app().await;

@@ -33,6 +33,8 @@ use crate::kernel::{ids, time};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 pub(crate) const HEAD_ID: i32 = 1;
+/// Events per multi-row INSERT.
+const EVENT_INSERT_CHUNK: usize = 1_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -108,13 +110,18 @@ pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppRe
         .one(txn)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("audit_head row is missing")))?;
-    if head.tree_size > head.seq {
-        // Only rows removed behind the API's back get here: stop writing rather than build on it.
-        return Err(AppError::internal(anyhow::anyhow!(
-            "audit_head says seq {} but the Merkle tree covers {} events: the log was truncated outside the API",
-            head.seq,
-            head.tree_size
-        )));
+    // The tree covering more events than the log holds means events were deleted behind the
+    // API's back (the append-only triggers dropped). The stored tree cannot be rewritten (it is
+    // append-only too), so it is left as it is: the business keeps running and its chain keeps
+    // growing, while every verification from a checkpoint reports the gap and no checkpoint is
+    // signed until an operator rebuilds the tree (see docs/auditors.md).
+    let truncated = head.tree_size > head.seq;
+    if truncated {
+        tracing::error!(
+            seq = head.seq,
+            tree_size = head.tree_size,
+            "the audit log holds fewer events than its Merkle tree: events were deleted outside the API"
+        );
     }
     // Events appended by a process that predates the tree (during an upgrade) join it now.
     let mut leaves = match head.tree_size < head.seq {
@@ -149,12 +156,23 @@ pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppRe
         leaves.push(tree::leaf_of(&row.hash).expect("a SHA-256 in hex"));
         rows.push(row.into_active_model());
     }
-    audit_event::Entity::insert_many(rows).exec_without_returning(txn).await?;
-    tree::append_leaves(txn, head.tree_size, &leaves).await?;
+    // One statement per commit in practice; chunked so that no batch passes PostgreSQL's
+    // 65 535 parameters (15 per event).
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(EVENT_INSERT_CHUNK).collect();
+        audit_event::Entity::insert_many(chunk).exec_without_returning(txn).await?;
+    }
+    let tree_size = if truncated {
+        head.tree_size
+    } else {
+        tree::append_leaves(txn, head.tree_size, &leaves).await?;
+        seq
+    };
     let mut head = head.into_active_model();
     head.seq = Set(seq);
     head.hash = Set(prev_hash);
-    head.tree_size = Set(seq);
+    head.tree_size = Set(tree_size);
     head.update(txn).await?;
     Ok(())
 }
@@ -363,7 +381,16 @@ async fn verify_from_in_snapshot<C: ConnectionTrait>(db: &C, base: Option<Truste
     };
     let mismatch = format!("checkpoint mismatch at tree size {n}");
     if head.seq < n || head.tree_size != head.seq {
-        let problem = if head.seq < n { mismatch } else { "the stored Merkle tree does not cover the log".into() };
+        let problem = if head.seq < n {
+            mismatch
+        } else if head.tree_size > head.seq {
+            format!(
+                "the log holds {} events but its Merkle tree covers {}: events were deleted outside the API",
+                head.seq, head.tree_size
+            )
+        } else {
+            "the stored Merkle tree does not cover the log".into()
+        };
         report.broken(Some(head.seq.min(head.tree_size) + 1), problem);
         return Ok(Extension { report, head: None });
     }
