@@ -13,7 +13,6 @@
 //! signing the same size at once produce the same note (Ed25519 is deterministic) and one row.
 //! Checkpoints are not audit events: they add nothing to the log they describe.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use entity::{audit_checkpoint, audit_head};
@@ -313,6 +312,3 @@ pub fn demo_key(settings: &mut Settings) -> anyhow::Result<()> {
     settings.audit_signing_key = Some(crate::config::Secret::new(skey));
     Ok(())
 }
-
-/// Shared by the state: `Arc` because the periodic task and every request read it.
-pub type SharedCheckpoints = Arc<Checkpoints>;
