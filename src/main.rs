@@ -82,9 +82,24 @@ enum Command {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the hash chain. Exit 0 when it holds; exit 1 printing `first broken seq: N`.
+    /// With --checkpoint and --key, also check a signed checkpoint kept outside: exit 1 printing
+    /// `checkpoint mismatch at tree size N` if the log no longer extends it.
     Verify {
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
+        /// A signed checkpoint (c2sp.org/tlog-checkpoint note), as saved from the API.
+        #[arg(long, value_name = "FILE", requires = "key")]
+        checkpoint: Option<std::path::PathBuf>,
+        /// The verifier key it must be signed by: <name>+<hex8 id>+<base64>.
+        #[arg(long, value_name = "VERIFIER_KEY", requires = "checkpoint")]
+        key: Option<String>,
+    },
+    /// Generate a checkpoint signing key: prints the signer key (for AUDIT_SIGNING_KEY; keep it
+    /// secret) on the first line and its verifier key (for auditors) on the second.
+    Keygen {
+        /// The key's name, shown in every signature line.
+        #[arg(long, default_value = api::config::DEFAULT_AUDIT_ORIGIN)]
+        name: String,
     },
     /// Write events as JSON lines (one per line, with prevHash and hash) to standard output.
     Export {
@@ -180,9 +195,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Schema => print!("{}", api::commands::schema()),
-        Command::Audit { command: AuditCommand::Verify { database_url } } => {
-            let valid = api::commands::audit_verify(&settings(database_url, None)?).await?;
+        Command::Audit { command: AuditCommand::Verify { database_url, checkpoint, key } } => {
+            let settings = settings(database_url, None)?;
+            let valid = match (checkpoint, key) {
+                (Some(file), Some(key)) => {
+                    let note = std::fs::read_to_string(&file)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+                    api::commands::audit_verify_checkpoint(&settings, &note, &key).await?
+                }
+                _ => api::commands::audit_verify(&settings).await?,
+            };
             return Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        Command::Audit { command: AuditCommand::Keygen { name } } => {
+            api::commands::audit_keygen(&name, &mut std::io::stdout().lock())?;
+            eprintln!("line 1: the signer key (secret: AUDIT_SIGNING_KEY); line 2: its verifier key (public)");
         }
         Command::Audit { command: AuditCommand::Export { from, to, database_url } } => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());

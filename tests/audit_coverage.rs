@@ -283,6 +283,8 @@ async fn every_mutation_writes_its_success_event() {
         .iter()
         .map(|f| f["name"].as_str().unwrap().to_string())
         .collect();
+    // §13: signing a checkpoint changes no record and is not an audit event (tests/evidence.rs).
+    let schema: BTreeSet<String> = schema.into_iter().filter(|name| name != "createAuditCheckpoint").collect();
     let covered: BTreeSet<String> = s.ran.keys().cloned().collect();
     assert_eq!(schema.difference(&covered).collect::<Vec<_>>(), Vec::<&String>::new(), "mutations without a step here");
 

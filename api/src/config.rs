@@ -16,6 +16,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://trastienda.db?mode=rwc";
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 /// HS256 keys shorter than this are refused (RFC 7518 §3.2 asks for at least 256 bits).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
+/// The first line of every audit checkpoint: the log's name (c2sp.org/tlog-checkpoint).
+pub const DEFAULT_AUDIT_ORIGIN: &str = "trastienda.example/audit";
 
 /// Who may run introspection queries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +110,13 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub shutdown_timeout_secs: u64,
     pub limits: Limits,
+    /// The Go `note` signer key that signs audit checkpoints (`PRIVATE+KEY+…`). `None` until
+    /// `serve --demo` generates one; without it no checkpoint is made.
+    pub audit_signing_key: Option<Secret>,
+    /// The origin line of audit checkpoints.
+    pub audit_origin: String,
+    /// How often a checkpoint is made when the log has grown.
+    pub audit_checkpoint_interval_secs: u64,
 }
 
 /// Every problem found in the environment, reported together so an operator fixes them in one go.
@@ -179,7 +188,22 @@ impl Settings {
                 complexity: r.parse_in("GRAPHQL_MAX_COMPLEXITY", 1000, 10..=1_000_000),
                 batch: r.parse_in("GRAPHQL_MAX_BATCH", 10, 1..=100),
             },
+            audit_signing_key: r.optional("AUDIT_SIGNING_KEY").map(Secret),
+            audit_origin: r.string("AUDIT_ORIGIN", DEFAULT_AUDIT_ORIGIN),
+            audit_checkpoint_interval_secs: r.parse_in("AUDIT_CHECKPOINT_INTERVAL_SECS", 60, 1..=86_400),
         };
+        if let Some(key) = &settings.audit_signing_key
+            && let Err(why) = crate::audit::note::Signer::new(key.expose())
+        {
+            // Says what is wrong with the key, never the key.
+            r.problems.push(format!(
+                "AUDIT_SIGNING_KEY must be a note signer key, PRIVATE+KEY+<name>+<hex8 id>+<base64> \
+                 (make one with `trastienda audit keygen`): {why}"
+            ));
+        }
+        if crate::audit::note::format_checkpoint(&settings.audit_origin, 0, &[0; 32]).is_err() {
+            r.problems.push("AUDIT_ORIGIN must be one line of text without control characters".into());
+        }
         if let Some(secret) = &settings.jwt_secret
             && secret.expose().len() < MIN_JWT_SECRET_BYTES
         {
@@ -406,6 +430,26 @@ mod tests {
             assert!(settings(&[("BASE_CURRENCY", "GBP"), ("INVOICE_APPROVAL_LIMITS", bad)]).is_err(), "{bad}");
         }
         assert!(settings(&[("BASE_CURRENCY", "eur")]).is_err());
+    }
+
+    #[test]
+    fn audit_checkpoint_settings_default_and_validate() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.audit_origin, "trastienda.example/audit");
+        assert_eq!(s.audit_checkpoint_interval_secs, 60);
+        assert!(s.audit_signing_key.is_none());
+
+        let (skey, _) = crate::audit::note::generate_key("audit.example").unwrap();
+        let s = settings(&[("AUDIT_SIGNING_KEY", &skey), ("AUDIT_CHECKPOINT_INTERVAL_SECS", "5")]).unwrap();
+        assert_eq!(s.audit_checkpoint_interval_secs, 5);
+        assert!(!format!("{s:?}").contains(&skey), "Debug must not print the signing key");
+
+        // A broken key is refused without being echoed.
+        let broken = skey.replacen("PRIVATE", "PRIVATF", 1);
+        let err = settings(&[("AUDIT_SIGNING_KEY", &broken)]).unwrap_err().to_string();
+        assert!(err.contains("AUDIT_SIGNING_KEY") && !err.contains(&broken[20..]), "{err}");
+        let err = settings(&[("AUDIT_CHECKPOINT_INTERVAL_SECS", "0")]).unwrap_err().to_string();
+        assert!(err.contains("AUDIT_CHECKPOINT_INTERVAL_SECS"), "{err}");
     }
 
     #[test]

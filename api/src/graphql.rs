@@ -9,9 +9,11 @@ use async_graphql::{
     EmptySubscription, MergedObject, Request, Response, Schema, SchemaBuilder, ServerError, ServerResult, Value,
 };
 
-use crate::audit::graphql::AuditQueryRoot;
+use crate::audit::graphql::{AuditMutation, AuditQueryRoot};
+use crate::audit::reads::{ReadEvidence, SensitiveReads};
 use crate::auth::graphql::AuthMutation;
 use crate::authz::gate;
+use crate::authz::graphql::AccessQuery;
 use crate::config::{Introspection, Settings};
 use crate::finance::graphql::{FinanceMutation, FinanceQuery};
 use crate::finance::loaders::{AccountById, EntryById, InvoiceById, ItemById, LinesByEntry, LinesByInvoice};
@@ -24,10 +26,10 @@ use crate::org::loaders::{DepartmentByCode, RolesByUser, UserById};
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
-pub struct Query(OrgQuery, FinanceQuery, HrQuery, ItQuery, AuditQueryRoot);
+pub struct Query(OrgQuery, FinanceQuery, HrQuery, ItQuery, AuditQueryRoot, AccessQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation, OrgMutation, FinanceMutation, HrMutation, ItMutation);
+pub struct Mutation(AuditMutation, AuthMutation, OrgMutation, FinanceMutation, HrMutation, ItMutation);
 
 pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
 
@@ -42,6 +44,8 @@ pub fn build(state: AppState, settings: &Settings) -> AppSchema {
         // The validation and execution spans of traces (telemetry.rs), around everything else.
         .extension(crate::telemetry::graphql::Traced)
         .extension(FieldHook)
+        // Writes the READ events of sensitive fields once the operation has run (§13).
+        .extension(ReadEvidence)
         .limit_complexity(settings.limits.complexity)
         .limit_directives(8);
     if settings.introspection != Introspection::On {
@@ -61,12 +65,14 @@ pub fn sdl() -> String {
 
 /// Fresh DataLoaders for one request: batching (and caching) never crosses requests. Each waits
 /// its default millisecond for a batch to fill: on a multi-threaded runtime a shorter wait lets
-/// the first key leave alone. Lists feed the loaders what they read themselves (`prime`).
+/// the first key leave alone. Lists feed the loaders what they read themselves (`prime`). Also
+/// the request's collector of sensitive reads, written as READ audit events after execution.
 pub fn add_request_data(request: Request, state: &AppState) -> Request {
     let db = || state.db.conn.clone();
     let cached = || HashMapCache::default();
     request
         .data(FieldErrors::default())
+        .data(Arc::new(SensitiveReads::default()))
         .data(DataLoader::with_cache(DepartmentByCode(db()), tokio::spawn, cached()))
         .data(DataLoader::with_cache(UserById(db()), tokio::spawn, cached()))
         .data(DataLoader::new(RolesByUser(db()), tokio::spawn))
@@ -99,7 +105,8 @@ impl FieldErrors {
 }
 
 /// The one hook every field goes through (an extension per concern would cost a boxed future
-/// each, per field): the authorization gate ([`gate::resolve`]: hostile arguments, the catalog,
+/// each, per field): root fields are named for the READ evidence (`audit::reads`), the
+/// authorization gate ([`gate::resolve`]: hostile arguments, the catalog,
 /// DENIED events), then the GraphQL spec's field errors — a nullable field that fails is `null`
 /// in `data` with its error in `errors` (async-graphql 7 drops the key instead, so a guarded
 /// `annualSalary` would vanish rather than read `null`). The gate sees the raw results first.
@@ -120,6 +127,9 @@ impl Extension for FieldHook {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let nullable = !info.return_type.ends_with('!');
+        if info.path_node.parent.is_none() {
+            crate::audit::reads::enter_root_field(ctx, &info);
+        }
         match gate::resolve(ctx, info, next).await {
             Err(error) if nullable => match ctx.data_opt::<Arc<FieldErrors>>() {
                 Some(collected) => {

@@ -19,8 +19,10 @@
 //! - [`graphql`]: the merged `Query`/`Mutation` and the request's DataLoaders.
 //! - [`kernel`]: principal, ids, clock, scalars, money, pagination, unit of work.
 //! - [`auth`]: passwords, tokens, login throttling, session mutations.
-//! - [`authz`]: the enforcer, the catalog of root fields, scopes, field guards.
-//! - [`audit`]: recording, the chain (JCS + SHA-256), verification, the auditor's queries.
+//! - [`authz`]: the enforcer, the catalog of root fields, scopes, field guards, and the
+//!   explanations (`permissions`, `explainAccess`, `whoCan`) it gives.
+//! - [`audit`]: recording, the chain (JCS + SHA-256), verification, the auditor's queries; the
+//!   Merkle tree kept with the chain, signed checkpoints, READ events, the auditor console.
 //! - [`org`], [`finance`], [`hr`], [`it`]: one folder per domain — `graphql.rs`, services, `loaders.rs`.
 //! - [`telemetry`]: logs, and traces over OTLP (request, GraphQL and SQL spans; never a secret).
 //! - [`workflows`]: work that spans departments (onboarding, offboarding, automatic postings,

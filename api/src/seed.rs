@@ -22,6 +22,7 @@ use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Iterable, ModelTrait, PaginatorTrait};
 
 use crate::audit::chain::{self, GENESIS_HASH};
+use crate::audit::tree;
 use crate::audit::{Audited, sanitize};
 use crate::finance::invoices::{InvoiceRecord, PaymentRecord, approval_lines, payment_lines};
 use crate::finance::ledger::EntryRecord;
@@ -210,13 +211,20 @@ impl Chain {
         self.events.push(event);
     }
 
-    /// Writes the events produced so far and moves the chain's head, in the caller's transaction.
+    /// Writes the events produced so far, their leaves of the Merkle tree, and moves the
+    /// chain's head, in the caller's transaction.
     async fn flush(&mut self, txn: &sea_orm::DatabaseTransaction) -> anyhow::Result<()> {
-        insert_all(txn, std::mem::take(&mut self.events)).await?;
+        let events = std::mem::take(&mut self.events);
+        let Some(first) = events.first().map(|e| e.seq - 1) else { return Ok(()) };
+        let leaves = events.iter().map(|e| tree::leaf_of(&e.hash)).collect::<Option<Vec<_>>>();
+        let leaves = leaves.ok_or_else(|| anyhow::anyhow!("an event hash is not 32 bytes of hex"))?;
+        insert_all(txn, events).await?;
+        tree::append_leaves(txn, first, &leaves).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         audit_head::Entity::update(audit_head::ActiveModel {
             id: sea_orm::Set(1),
             seq: sea_orm::Set(self.seq),
             hash: sea_orm::Set(self.prev_hash.clone()),
+            tree_size: sea_orm::Set(self.seq),
         })
         .exec(txn)
         .await?;

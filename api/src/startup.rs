@@ -36,8 +36,16 @@ async fn connect(settings: &Settings) -> anyhow::Result<Database> {
     Database::connect(&settings.database_url, pool).await
 }
 
+/// Migrations, then the audit log's Merkle tree for events that predate it (once: later
+/// appends extend it in their own transactions).
 async fn migrate(db: &Database) -> anyhow::Result<()> {
-    Migrator::up(&db.conn, None).await.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))
+    Migrator::up(&db.conn, None).await.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    let added =
+        crate::audit::tree::catch_up(db).await.map_err(|e| anyhow::anyhow!("building the audit tree: {e:?}"))?;
+    if added > 0 {
+        tracing::info!(events = added, "built the audit log's Merkle tree for existing events");
+    }
+    Ok(())
 }
 
 async fn startup_lock(settings: &Settings) -> anyhow::Result<StartupLock> {
@@ -60,6 +68,9 @@ impl Application {
             tracing::warn!("JWT_SECRET is not set: this demo run signs tokens with a random key");
             settings.jwt_secret = Some(Secret::new(secret));
         }
+        if options.demo {
+            crate::audit::checkpoint::demo_key(&mut settings)?;
+        }
         settings.require_jwt_secret()?;
         let secret = settings.jwt_secret.clone().expect("checked above");
 
@@ -80,6 +91,10 @@ impl Application {
             crate::demo::seed(&state).await?;
         }
         lock.release().await?;
+        crate::audit::checkpoint::spawn_periodic(state.clone());
+        if state.checkpoints.signer().is_err() {
+            tracing::warn!("AUDIT_SIGNING_KEY is not set: no audit checkpoints will be made");
+        }
 
         let listener = TcpListener::bind(&settings.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind_addr))?;

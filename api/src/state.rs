@@ -1,8 +1,10 @@
-//! What every request shares: the database, settings, policy enforcer and token keys.
+//! What every request shares: the database, settings, policy enforcer, token keys and the
+//! audit checkpoints' key.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::audit::checkpoint::Checkpoints;
 use crate::auth::principals::PrincipalCache;
 use crate::auth::tokens::TokenKeys;
 use crate::authz::Authorizer;
@@ -24,6 +26,8 @@ pub struct AppState {
     pub health: Health,
     /// Principals of recent tokens, forgotten as soon as they change.
     pub principals: Arc<PrincipalCache>,
+    /// The audit checkpoints' signing key and origin.
+    pub checkpoints: Arc<Checkpoints>,
 }
 
 impl AppState {
@@ -43,6 +47,7 @@ impl AppState {
         Ok(Self {
             health,
             principals,
+            checkpoints: Arc::new(Checkpoints::from_settings(&settings)?),
             authz: Arc::new(Authorizer::load().await?),
             tokens: Arc::new(TokenKeys::new(&settings, jwt_secret)),
             settings: Arc::new(settings),

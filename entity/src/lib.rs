@@ -10,8 +10,10 @@
 pub mod access_grant;
 pub mod account;
 pub mod asset;
+pub mod audit_checkpoint;
 pub mod audit_event;
 pub mod audit_head;
+pub mod audit_tree_hash;
 pub mod budget;
 pub mod candidate;
 pub mod counter;

@@ -9,6 +9,7 @@ mod m0003_hr;
 mod m0004_finance;
 mod m0005_it;
 mod m0006_login_throttle;
+mod m0007_audit_evidence;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_finance::Migration),
             Box::new(m0005_it::Migration),
             Box::new(m0006_login_throttle::Migration),
+            Box::new(m0007_audit_evidence::Migration),
         ]
     }
 }

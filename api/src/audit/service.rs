@@ -80,18 +80,22 @@ pub async fn verify(db: &sea_orm::DatabaseConnection) -> AppResult<ChainReport> 
     chain::verify(db).await
 }
 
-/// The next `batch` events after `after_seq` that occurred within `[from, to]`, oldest first:
+/// The next `batch` events after `after_seq` (up to `up_to_seq`) that occurred within
+/// `[from, to]`, oldest first:
 /// `trastienda audit export` pages through the log this way, bounded in SQL (by the
 /// `occurred_at` index) rather than reading everything and filtering here.
 pub async fn export_batch<C: ConnectionTrait>(
     db: &C,
     after_seq: i64,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
+    up_to_seq: Option<i64>,
+    (from, to): (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
     batch: u64,
 ) -> AppResult<Vec<audit_event::Model>> {
     use audit_event::Column as C;
     let mut query = audit_event::Entity::find().filter(C::Seq.gt(after_seq));
+    if let Some(last) = up_to_seq {
+        query = query.filter(C::Seq.lte(last));
+    }
     if let Some(from) = from {
         query = query.filter(C::OccurredAt.gte(from));
     }
@@ -99,4 +103,14 @@ pub async fn export_batch<C: ConnectionTrait>(
         query = query.filter(C::OccurredAt.lte(to));
     }
     Ok(query.order_by_asc(C::Seq).limit(batch).all(db).await?)
+}
+
+/// One line of the JSONL export (`trastienda audit export`, the console's download): the hashed
+/// fields plus `prevHash`, `hash` and `id`, so an export verifies without our code.
+pub fn export_line(event: &audit_event::Model) -> serde_json::Value {
+    let mut line = chain::hashed_object(event);
+    line["prevHash"] = event.prev_hash.clone().into();
+    line["hash"] = event.hash.clone().into();
+    line["id"] = event.id.clone().into();
+    line
 }

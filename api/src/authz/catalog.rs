@@ -36,6 +36,14 @@ pub fn query_rule(field: &str) -> Option<Rule> {
         "softwareLicenses" => needs(&[P::LICENSE_READ]),
         "accessGrants" => needs(&[P::ACCESS_READ]),
         "auditLog" | "auditTrail" | "verifyAuditChain" => needs(&[P::AUDIT_READ]),
+        // §13 evidence: the auditor's, like the log itself.
+        "auditCheckpoint"
+        | "auditInclusionProof"
+        | "auditConsistencyProof"
+        | "auditVerifierKey"
+        | "checkAuditCheckpoint" => needs(&[P::AUDIT_READ]),
+        // Explainable access: the role table is the auditor's business (ADMIN and AUDITOR).
+        "permissions" | "explainAccess" | "whoCan" => needs(&[P::AUDIT_READ]),
         _ => None,
     }
 }
@@ -44,6 +52,8 @@ pub fn mutation_rule(field: &str) -> Option<Rule> {
     use Perm as P;
     match field {
         "login" | "refreshToken" => Some(Rule::Anonymous),
+        // Sealing the log changes no record and is not an audit event: the auditor may do it.
+        "createAuditCheckpoint" => needs(&[P::AUDIT_READ]),
         "logout" | "changePassword" | "requestLeave" | "openTicket" | "commentOnTicket" => Some(Rule::SignedIn),
         "createDepartment" | "createUser" | "assignRole" | "revokeRole" | "deactivateUser" => needs(&[P::ORG_MANAGE]),
         "postJournalEntry" | "reverseJournalEntry" => needs(&[P::JOURNAL_WRITE]),

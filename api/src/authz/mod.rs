@@ -9,9 +9,12 @@
 //! 3. field guards for protected fields (`guard`).
 //!
 //! The rights themselves live in `policies/` (Casbin RBAC with domains); assignments are data.
+//! `explain` answers "who may do what, and why" from the same enforcer (CONTRACT.md §13).
 
 pub mod catalog;
+pub mod explain;
 pub mod gate;
+pub mod graphql;
 mod policy;
 mod roles;
 

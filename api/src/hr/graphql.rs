@@ -69,6 +69,15 @@ impl Employee {
             Err(AppError::forbidden().into())
         }
     }
+
+    /// Returns a sensitive value that passed the guard, putting a non-null one on the record
+    /// (a READ audit event for the request, CONTRACT.md §13).
+    fn reveal<T>(&self, ctx: &Context<'_>, field: &'static str, value: Option<T>) -> Result<Option<T>> {
+        if value.is_some() {
+            crate::audit::reads::record(ctx, field, &self.0.id)?;
+        }
+        Ok(value)
+    }
 }
 
 #[Object]
@@ -112,17 +121,17 @@ impl Employee {
     /// Sensitive: null with a FORBIDDEN error at this path for callers without access.
     async fn annual_salary(&self, ctx: &Context<'_>) -> Result<Option<Decimal>> {
         self.guard_sensitive(ctx)?;
-        Ok(Some(Decimal(employees::salary(&self.0))))
+        self.reveal(ctx, "annualSalary", Some(Decimal(employees::salary(&self.0))))
     }
     /// Sensitive, as annualSalary.
     async fn national_id(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.guard_sensitive(ctx)?;
-        Ok(self.0.national_id.clone())
+        self.reveal(ctx, "nationalId", self.0.national_id.clone())
     }
     /// Sensitive, as annualSalary.
     async fn bank_account(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         self.guard_sensitive(ctx)?;
-        Ok(self.0.bank_account.clone())
+        self.reveal(ctx, "bankAccount", self.0.bank_account.clone())
     }
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let loader = ctx.data_unchecked::<DataLoader<UserByEmployee>>();

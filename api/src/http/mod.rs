@@ -51,6 +51,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/graphiql/{name}", web::get().to(graphiql::asset))
     .route("/health", web::get().to(health))
     .route("/ready", web::get().to(ready));
+    cfg.configure(crate::audit::console::routes);
 }
 
 pub fn cors(allowed_origins: &[String]) -> Cors {
