@@ -99,8 +99,11 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind_addr)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
-        let gateway =
-            web::Data::new(Gateway { schema: crate::graphql::build(state.clone(), &settings), state: state.clone() });
+        let gateway = web::Data::new(Gateway {
+            schema: crate::graphql::build(state.clone(), &settings),
+            state: state.clone(),
+            documents: Default::default(),
+        });
         let origins = settings.cors_allowed_origins.clone();
         let server = HttpServer::new(move || {
             App::new()

@@ -12,6 +12,7 @@ use bytes::BytesMut;
 use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 
+use super::documents::DocumentCache;
 use super::guard::{self, Analysis, Refusal};
 use super::{ClientAddr, Gateway, RequestId};
 use crate::auth::service::authenticate;
@@ -112,7 +113,8 @@ pub async fn post(req: HttpRequest, payload: web::Payload, gateway: web::Data<Ga
         return transport_error(StatusCode::BAD_REQUEST, &message, &request_id, format);
     }
     let limits = &gateway.state.settings.limits;
-    let checked: Vec<Result<Checked, Refusal>> = requests.into_iter().map(|request| check(request, limits)).collect();
+    let checked: Vec<Result<Checked, Refusal>> =
+        requests.into_iter().map(|request| check(request, limits, &gateway.documents)).collect();
     // Counted over the whole batch: one password check per HTTP request, or none runs.
     let password_checks: usize = checked.iter().flatten().map(|c| c.analysis.password_checks).sum();
     let mut outcomes = Vec::with_capacity(checked.len());
@@ -184,7 +186,7 @@ pub async fn get(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse 
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    let outcome = match check(request, &gateway.state.settings.limits) {
+    let outcome = match check(request, &gateway.state.settings.limits, &gateway.documents) {
         Ok(checked) => execute(&req, &gateway, checked, &request_id, true).await,
         Err(Refusal(message)) => refused(message, code::BAD_USER_INPUT, &request_id),
     };
@@ -210,9 +212,9 @@ fn refused(message: String, code: &str, request_id: &str) -> Outcome {
 }
 
 /// The document limits, before anything is parsed twice or run. A refusal is `BAD_USER_INPUT`.
-fn check(request: Request, limits: &Limits) -> Result<Checked, Refusal> {
+fn check(request: Request, limits: &Limits, documents: &DocumentCache) -> Result<Checked, Refusal> {
     guard::check_text(&request.query, limits)?;
-    let doc = tracing::info_span!("graphql.parse").in_scope(|| async_graphql::parser::parse_query(&request.query));
+    let doc = tracing::info_span!("graphql.parse").in_scope(|| documents.parse(&request.query));
     let doc = doc.map_err(|e| Refusal(format!("syntax error: {e}")))?;
     let analysis = guard::analyze(&doc, request.operation_name.as_deref(), limits)?;
     Ok(Checked { request, doc, analysis })

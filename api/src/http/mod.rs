@@ -6,6 +6,7 @@
 //! one operation or a batch of at most `GRAPHQL_MAX_BATCH` (400 beyond, and none of it runs).
 //! `GET /graphql` runs queries only (405 for a mutation). The response type follows `Accept`.
 
+mod documents;
 pub mod graphiql;
 mod graphql_endpoint;
 pub mod guard;
@@ -39,6 +40,7 @@ pub struct ClientAddr(pub Option<std::net::IpAddr>);
 pub struct Gateway {
     pub schema: AppSchema,
     pub state: AppState,
+    pub documents: documents::DocumentCache,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use sea_orm::sqlx::postgres::PgSslMode;
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
@@ -64,6 +65,11 @@ impl Database {
             .test_before_acquire(true)
             .sqlx_logging(false);
         let is_sqlite = url.starts_with("sqlite:");
+        if !is_sqlite && loopback_without_sslmode(url) {
+            // TLS to a server on this very machine protects nothing and costs both sides CPU on
+            // every row; libpq's "prefer" would use it. An explicit sslmode is always obeyed.
+            options.map_sqlx_postgres_opts(|opts| opts.ssl_mode(PgSslMode::Disable));
+        }
         if is_sqlite {
             options.map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
                 opts.journal_mode(SqliteJournalMode::Wal)
@@ -193,7 +199,7 @@ impl Health {
         }
     }
 
-    /// Starts the watchdog: `SELECT 1` every `interval`, each bounded by `timeout`.
+    /// Starts the watchdog: a ping every `interval`, each bounded by `timeout`.
     pub fn watch(url: &str, interval: Duration, timeout: Duration) -> Self {
         let (tx, rx) = watch::channel(true);
         let url = url.to_string();
@@ -208,10 +214,9 @@ impl Health {
                         .ok()
                         .and_then(Result::ok);
                 }
+                // A protocol-level ping, not a statement: nothing in the server's statement log.
                 let up = match &conn {
-                    Some(c) => {
-                        tokio::time::timeout(timeout, c.execute_unprepared("SELECT 1")).await.is_ok_and(|r| r.is_ok())
-                    }
+                    Some(c) => tokio::time::timeout(timeout, c.ping()).await.is_ok_and(|r| r.is_ok()),
                     None => false,
                 };
                 if !up {
@@ -238,6 +243,21 @@ impl Health {
     }
 }
 
+/// A PostgreSQL URL naming this machine (or a Unix socket) and no `sslmode`.
+fn loopback_without_sslmode(url: &str) -> bool {
+    let Some(rest) = url.split_once("://").map(|(_, rest)| rest) else { return false };
+    if rest.contains("sslmode=") {
+        return false;
+    }
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    matches!(host, "localhost" | "") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// A connection failure without the password that a URL may carry.
 fn describe_connect_error(url: &str, err: &sea_orm::DbErr) -> String {
     let shown = match url.split_once('@') {
@@ -253,6 +273,25 @@ fn describe_connect_error(url: &str, err: &sea_orm::DbErr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_is_skipped_only_for_this_machine_and_only_without_an_explicit_sslmode() {
+        for local in [
+            "postgres://u@127.0.0.1:5432/db",
+            "postgres://u:p@localhost/db",
+            "postgresql://[::1]:5432/db",
+            "postgres:///db?host=/var/run/postgresql",
+        ] {
+            assert!(loopback_without_sslmode(local), "{local}");
+        }
+        for remote in [
+            "postgres://u@db.example.com/db",
+            "postgres://u@10.0.0.5:5432/db",
+            "postgres://u@127.0.0.1/db?sslmode=require",
+        ] {
+            assert!(!loopback_without_sslmode(remote), "{remote}");
+        }
+    }
 
     #[test]
     fn connection_errors_hide_credentials() {

@@ -62,10 +62,12 @@ impl Notifier {
     pub fn relay_from(self: &Arc<Self>, pool: PgPool) {
         let notifier = self.clone();
         tokio::spawn(async move {
+            let mut retry = Duration::from_millis(10);
             loop {
                 if let Ok(mut listener) = PgListener::connect_with(&pool).await
                     && listener.listen(CHANNEL).await.is_ok()
                 {
+                    retry = Duration::from_millis(10);
                     notifier.publish(&Notice::Feed(true));
                     while let Ok(Some(message)) = listener.try_recv().await {
                         if let Some(notice) = Notice::parse(message.payload()) {
@@ -75,7 +77,9 @@ impl Notifier {
                     tracing::warn!("lost the notification feed from other processes; reconnecting");
                 }
                 notifier.publish(&Notice::Feed(false));
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                // Promptly at first (a terminated backend comes back at once), then gently.
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(Duration::from_secs(2));
             }
         });
     }
