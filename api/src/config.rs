@@ -67,6 +67,17 @@ impl ApprovalLimits {
     }
 }
 
+/// Which persisted operations run (CONTRACT.md §12; `http::persisted`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PersistedOperations {
+    /// Apollo's automatic persisted queries, besides plain text (the default).
+    Apq,
+    /// Only the manifest's operations (by SHA-256 hex of the document), by hash or identical text.
+    Allowlist(std::collections::HashMap<String, String>),
+    /// Plain text only.
+    Off,
+}
+
 /// Limits applied at the HTTP edge and before a GraphQL document runs (CONTRACT.md §1).
 #[derive(Clone, Debug)]
 pub struct Limits {
@@ -107,6 +118,7 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` is believed (none by default).
     pub trusted_proxies: Vec<Cidr>,
     pub introspection: Introspection,
+    pub persisted_operations: PersistedOperations,
     pub log_format: LogFormat,
     pub shutdown_timeout_secs: u64,
     pub limits: Limits,
@@ -163,6 +175,7 @@ impl Settings {
                 .map(|v| v.split(',').map(str::trim).filter(|o| !o.is_empty()).map(String::from).collect())
                 .unwrap_or_default(),
             trusted_proxies: r.cidrs("TRUSTED_PROXIES"),
+            persisted_operations: r.persisted_operations(),
             introspection: r.choice(
                 "GRAPHQL_INTROSPECTION",
                 Introspection::On,
@@ -287,6 +300,30 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
         }
     }
 
+    fn persisted_operations(&mut self) -> PersistedOperations {
+        let mode = self.string("PERSISTED_OPERATIONS", "apq").to_ascii_lowercase();
+        let manifest = self.optional("PERSISTED_OPERATIONS_MANIFEST");
+        match (mode.as_str(), manifest) {
+            ("apq", _) => PersistedOperations::Apq,
+            ("off", _) => PersistedOperations::Off,
+            ("allowlist", Some(path)) => match read_manifest(&path) {
+                Ok(manifest) => PersistedOperations::Allowlist(manifest),
+                Err(why) => {
+                    self.problems.push(format!("PERSISTED_OPERATIONS_MANIFEST {path:?}: {why}"));
+                    PersistedOperations::Apq
+                }
+            },
+            ("allowlist", None) => {
+                self.problems.push("PERSISTED_OPERATIONS=allowlist needs PERSISTED_OPERATIONS_MANIFEST".into());
+                PersistedOperations::Apq
+            }
+            _ => {
+                self.problems.push(format!("PERSISTED_OPERATIONS must be one of apq, allowlist, off (got {mode:?})"));
+                PersistedOperations::Apq
+            }
+        }
+    }
+
     fn cidrs(&mut self, name: &str) -> Vec<Cidr> {
         let raw = self.optional(name).unwrap_or_default();
         let mut nets = Vec::new();
@@ -347,6 +384,22 @@ impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
             }
         }
     }
+}
+
+/// A manifest `{"<sha256 hex>": "<document>"}`, every key the hash of its document's exact text.
+fn read_manifest(path: &str) -> Result<std::collections::HashMap<String, String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let manifest: std::collections::HashMap<String, String> =
+        serde_json::from_str(&text).map_err(|e| format!("not a JSON object of strings: {e}"))?;
+    let mut checked = std::collections::HashMap::with_capacity(manifest.len());
+    for (hash, document) in manifest {
+        let actual = crate::http::persisted::sha256_hex(&document);
+        if !hash.eq_ignore_ascii_case(&actual) {
+            return Err(format!("{hash} is not the SHA-256 of its document (that is {actual})"));
+        }
+        checked.insert(actual, document);
+    }
+    Ok(checked)
 }
 
 #[cfg(test)]
@@ -450,6 +503,34 @@ mod tests {
         assert!(err.contains("AUDIT_SIGNING_KEY") && !err.contains(&broken[20..]), "{err}");
         let err = settings(&[("AUDIT_CHECKPOINT_INTERVAL_SECS", "0")]).unwrap_err().to_string();
         assert!(err.contains("AUDIT_CHECKPOINT_INTERVAL_SECS"), "{err}");
+    }
+
+    #[test]
+    fn persisted_operations_default_to_apq_and_an_allow_list_needs_a_valid_manifest() {
+        assert_eq!(settings(&[]).unwrap().persisted_operations, PersistedOperations::Apq);
+        assert_eq!(
+            settings(&[("PERSISTED_OPERATIONS", "off")]).unwrap().persisted_operations,
+            PersistedOperations::Off
+        );
+        assert!(settings(&[("PERSISTED_OPERATIONS", "allowlist")]).is_err(), "no manifest");
+        let dir = std::env::temp_dir().join(format!("trastienda-manifest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.json");
+        let doc = "{ me { id } }";
+        std::fs::write(&good, serde_json::json!({ crate::http::persisted::sha256_hex(doc): doc }).to_string()).unwrap();
+        let s = settings(&[
+            ("PERSISTED_OPERATIONS", "allowlist"),
+            ("PERSISTED_OPERATIONS_MANIFEST", good.to_str().unwrap()),
+        ]);
+        assert!(matches!(s.unwrap().persisted_operations, PersistedOperations::Allowlist(m) if m.len() == 1));
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, serde_json::json!({ "0".repeat(64): doc }).to_string()).unwrap();
+        let err = settings(&[
+            ("PERSISTED_OPERATIONS", "allowlist"),
+            ("PERSISTED_OPERATIONS_MANIFEST", bad.to_str().unwrap()),
+        ]);
+        assert!(err.unwrap_err().to_string().contains("not the SHA-256"));
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]

@@ -103,6 +103,7 @@ impl Application {
             schema: crate::graphql::build(state.clone(), &settings),
             state: state.clone(),
             documents: Default::default(),
+            persisted: crate::http::persisted::Persisted::new(&settings.persisted_operations),
         });
         let origins = settings.cors_allowed_origins.clone();
         let server = HttpServer::new(move || {

@@ -15,6 +15,8 @@ pub const ADMIN_EMAIL: &str = "admin@trastienda.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-1234";
 /// Every user the helpers create signs in with this.
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The document [`TestApp::login`] sends (allow-lists must hold it).
+pub const LOGIN_DOCUMENT: &str = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken tokenType expiresIn user { id email roles { role department } } } }";
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
 pub struct TestApp {
@@ -184,12 +186,7 @@ impl TestApp {
     }
 
     pub async fn login_payload(&self, email: &str, password: &str) -> Gql {
-        self.gql(
-            None,
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken tokenType expiresIn user { id email roles { role department } } } }",
-            json!({"e": email, "p": password}),
-        )
-        .await
+        self.gql(None, LOGIN_DOCUMENT, json!({"e": email, "p": password})).await
     }
 
     pub async fn admin_token(&self) -> String {

@@ -1,5 +1,6 @@
 //! `/graphql`: from HTTP bytes to an executed (or refused) GraphQL request and back.
 
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -12,8 +13,8 @@ use bytes::BytesMut;
 use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
 
-use super::documents::DocumentCache;
 use super::guard::{self, Analysis, Refusal};
+use super::persisted::Refused;
 use super::{ClientAddr, Gateway, RequestId};
 use crate::auth::service::authenticate;
 use crate::authz::gate::RequestVariables;
@@ -113,8 +114,8 @@ pub async fn post(req: HttpRequest, payload: web::Payload, gateway: web::Data<Ga
         return transport_error(StatusCode::BAD_REQUEST, &message, &request_id, format);
     }
     let limits = &gateway.state.settings.limits;
-    let checked: Vec<Result<Checked, Refusal>> =
-        requests.into_iter().map(|request| check(request, limits, &gateway.documents)).collect();
+    let checked: Vec<Result<Checked, Refused>> =
+        requests.into_iter().map(|request| check(request, limits, &gateway)).collect();
     // Counted over the whole batch: one password check per HTTP request, or none runs.
     let password_checks: usize = checked.iter().flatten().map(|c| c.analysis.password_checks).sum();
     let mut outcomes = Vec::with_capacity(checked.len());
@@ -122,7 +123,7 @@ pub async fn post(req: HttpRequest, payload: web::Payload, gateway: web::Data<Ga
         outcomes.push(match item {
             _ if password_checks > 1 => refused(TOO_MANY_PASSWORD_CHECKS.into(), code::BAD_USER_INPUT, &request_id),
             Ok(checked) => execute(&req, &gateway, checked, &request_id, false).await,
-            Err(Refusal(message)) => refused(message, code::BAD_USER_INPUT, &request_id),
+            Err(Refused { message, code }) => refused(message, code, &request_id),
         });
     }
     let status = status_of(format, &outcomes.iter().collect::<Vec<_>>());
@@ -163,6 +164,8 @@ pub struct GetParams {
     variables: Option<String>,
     #[serde(rename = "operationName")]
     operation_name: Option<String>,
+    /// Apollo's persisted queries travel here over GET: `{"persistedQuery": {...}}`.
+    extensions: Option<String>,
 }
 
 pub async fn get(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse {
@@ -172,9 +175,17 @@ pub async fn get(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse 
         return transport_error(StatusCode::BAD_REQUEST, "malformed query string", &request_id, format);
     };
     let params = params.into_inner();
-    let Some(query) = params.query else {
-        return transport_error(StatusCode::BAD_REQUEST, "GET /graphql needs a `query` parameter", &request_id, format);
+    let extensions = match params.extensions.as_deref().map(serde_json::from_str::<HashMap<String, Value>>) {
+        None => HashMap::new(),
+        Some(Ok(extensions)) => extensions,
+        Some(Err(_)) => {
+            return transport_error(StatusCode::BAD_REQUEST, "`extensions` is not a JSON object", &request_id, format);
+        }
     };
+    if params.query.is_none() && !extensions.contains_key("persistedQuery") {
+        return transport_error(StatusCode::BAD_REQUEST, "GET /graphql needs a `query` parameter", &request_id, format);
+    }
+    let query = params.query.unwrap_or_default();
     let variables = match params.variables.as_deref().map(serde_json::from_str::<Variables>) {
         None => Variables::default(),
         Some(Ok(v)) => v,
@@ -183,12 +194,13 @@ pub async fn get(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse 
         }
     };
     let mut request = Request::new(query).variables(variables);
+    request.extensions = async_graphql::Extensions(extensions);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    let outcome = match check(request, &gateway.state.settings.limits, &gateway.documents) {
+    let outcome = match check(request, &gateway.state.settings.limits, &gateway) {
         Ok(checked) => execute(&req, &gateway, checked, &request_id, true).await,
-        Err(Refusal(message)) => refused(message, code::BAD_USER_INPUT, &request_id),
+        Err(Refused { message, code }) => refused(message, code, &request_id),
     };
     if outcome.mutation_over_get {
         let mut res = respond(format, &outcome.response, StatusCode::METHOD_NOT_ALLOWED);
@@ -211,12 +223,18 @@ fn refused(message: String, code: &str, request_id: &str) -> Outcome {
     Outcome { response: error_response(message, code, request_id), ran: false, mutation_over_get: false }
 }
 
-/// The document limits, before anything is parsed twice or run. A refusal is `BAD_USER_INPUT`.
-fn check(request: Request, limits: &Limits, documents: &DocumentCache) -> Result<Checked, Refusal> {
-    guard::check_text(&request.query, limits)?;
-    let doc = tracing::info_span!("graphql.parse").in_scope(|| documents.parse(&request.query));
-    let doc = doc.map_err(|e| Refusal(format!("syntax error: {e}")))?;
-    let analysis = guard::analyze(&doc, request.operation_name.as_deref(), limits)?;
+/// The document the request runs (persisted operations) and its limits, before anything is
+/// parsed twice or run.
+fn check(mut request: Request, limits: &Limits, gateway: &Gateway) -> Result<Checked, Refused> {
+    let to_learn = gateway.persisted.resolve(&mut request)?;
+    let bad = |Refusal(message)| Refused { message, code: code::BAD_USER_INPUT };
+    guard::check_text(&request.query, limits).map_err(bad)?;
+    let doc = tracing::info_span!("graphql.parse").in_scope(|| gateway.documents.parse(&request.query));
+    let doc = doc.map_err(|e| bad(Refusal(format!("syntax error: {e}"))))?;
+    let analysis = guard::analyze(&doc, request.operation_name.as_deref(), limits).map_err(bad)?;
+    if let Some(to_learn) = to_learn {
+        gateway.persisted.learn(to_learn, &request.query);
+    }
     Ok(Checked { request, doc, analysis })
 }
 
@@ -310,6 +328,7 @@ fn error_response(message: String, code: &str, request_id: &str) -> Response {
     let gql: async_graphql::Error = match code {
         code::UNAUTHENTICATED => AppError::Unauthenticated.into(),
         code::INTERNAL => AppError::internal(anyhow::anyhow!("{message}")).into(),
+        code::FORBIDDEN => AppError::Forbidden(message.clone()).into(),
         _ => AppError::bad_input("query", message.clone()).into(),
     };
     let mut error = ServerError::new(if code == code::INTERNAL { "internal error".into() } else { message }, None);

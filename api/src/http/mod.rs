@@ -10,6 +10,7 @@ mod documents;
 pub mod graphiql;
 mod graphql_endpoint;
 pub mod guard;
+pub mod persisted;
 
 use std::time::Instant;
 
@@ -41,6 +42,7 @@ pub struct Gateway {
     pub schema: AppSchema,
     pub state: AppState,
     pub documents: documents::DocumentCache,
+    pub persisted: persisted::Persisted,
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
