@@ -514,8 +514,9 @@ async fn bulk_events(app: &TestApp, count: usize) {
                 request_id: "bulk".into(),
             })
             .collect();
-        chain::append(&txn.txn, events).await.unwrap();
+        let appended = chain::append(&txn.txn, events).await.unwrap();
         txn.txn.commit().await.unwrap();
+        appended.committed();
     }
 }
 

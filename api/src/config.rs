@@ -14,6 +14,7 @@ use crate::kernel::net::Cidr;
 /// The default database: an SQLite file beside the working directory, created on first use.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://trastienda.db?mode=rwc";
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
 /// HS256 keys shorter than this are refused (RFC 7518 §3.2 asks for at least 256 bits).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 /// The first line of every audit checkpoint: the log's name (c2sp.org/tlog-checkpoint).
@@ -98,6 +99,8 @@ pub struct Settings {
     /// How long a request waits for a pooled connection before it fails.
     pub database_acquire_timeout_secs: u64,
     pub bind_addr: String,
+    /// Where Prometheus scrapes `/metrics`; `None` (set empty) serves no metrics.
+    pub metrics_addr: Option<String>,
     /// `None` until `serve --demo` generates one; `validate_for_serving` insists on it otherwise.
     pub jwt_secret: Option<Secret>,
     pub jwt_issuer: String,
@@ -156,6 +159,7 @@ impl Settings {
             database_max_connections: r.parse_in("DATABASE_MAX_CONNECTIONS", 10, 1..=1000),
             database_acquire_timeout_secs: r.parse_in("DATABASE_ACQUIRE_TIMEOUT_SECS", 5, 1..=600),
             bind_addr: r.string("BIND_ADDR", DEFAULT_BIND_ADDR),
+            metrics_addr: r.metrics_addr(),
             jwt_secret: r.optional("JWT_SECRET").map(Secret),
             jwt_issuer: r.string("JWT_ISSUER", "trastienda"),
             jwt_audience: r.string("JWT_AUDIENCE", "trastienda"),
@@ -259,6 +263,26 @@ struct Reader<'a, F: Fn(&str) -> Option<String>> {
 impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
     fn optional(&mut self, name: &str) -> Option<String> {
         (self.get)(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    }
+
+    /// Unset is the default address; set but empty disables metrics.
+    fn metrics_addr(&mut self) -> Option<String> {
+        let raw = (self.get)("METRICS_ADDR").map(|v| v.trim().to_string());
+        let addr = raw.unwrap_or_else(|| DEFAULT_METRICS_ADDR.into());
+        if addr.is_empty() {
+            return None;
+        }
+        match addr.parse::<std::net::SocketAddr>() {
+            Err(_) => self
+                .problems
+                .push(format!("METRICS_ADDR must be an address and port such as 127.0.0.1:9464 (got {addr:?})")),
+            // Port 0 is any free port: never the API's.
+            Ok(parsed) if parsed.port() != 0 && self.string("BIND_ADDR", DEFAULT_BIND_ADDR) == addr => self
+                .problems
+                .push("METRICS_ADDR must differ from BIND_ADDR: metrics are never served on the API".into()),
+            Ok(_) => {}
+        }
+        Some(addr)
     }
 
     fn string(&mut self, name: &str, default: &str) -> String {
@@ -417,6 +441,7 @@ mod tests {
         let s = settings(&[]).unwrap();
         assert_eq!(s.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(s.bind_addr, "127.0.0.1:8080");
+        assert_eq!(s.metrics_addr.as_deref(), Some("127.0.0.1:9464"));
         assert_eq!(s.access_token_ttl_secs, 900);
         assert_eq!(s.refresh_token_ttl_secs, 14 * 86_400);
         assert_eq!(s.login_max_failures, 5);
@@ -503,6 +528,18 @@ mod tests {
         assert!(err.contains("AUDIT_SIGNING_KEY") && !err.contains(&broken[20..]), "{err}");
         let err = settings(&[("AUDIT_CHECKPOINT_INTERVAL_SECS", "0")]).unwrap_err().to_string();
         assert!(err.contains("AUDIT_CHECKPOINT_INTERVAL_SECS"), "{err}");
+    }
+
+    #[test]
+    fn metrics_can_be_moved_or_disabled_but_never_share_the_api_listener() {
+        assert_eq!(settings(&[("METRICS_ADDR", "")]).unwrap().metrics_addr, None);
+        assert_eq!(
+            settings(&[("METRICS_ADDR", "0.0.0.0:9100")]).unwrap().metrics_addr.as_deref(),
+            Some("0.0.0.0:9100")
+        );
+        assert!(settings(&[("METRICS_ADDR", "localhost")]).is_err());
+        assert!(settings(&[("METRICS_ADDR", "127.0.0.1:8080")]).is_err(), "the API's own address");
+        assert!(settings(&[("METRICS_ADDR", "127.0.0.1:9000"), ("BIND_ADDR", "127.0.0.1:9000")]).is_err());
     }
 
     #[test]

@@ -18,6 +18,8 @@ use crate::state::AppState;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The Prometheus listener (`METRICS_ADDR`) and its port, when it serves.
+    metrics: Option<(Server, u16)>,
     pub state: AppState,
 }
 
@@ -63,6 +65,7 @@ pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<Database
 
 impl Application {
     pub async fn build(mut settings: Settings, options: ServeOptions) -> anyhow::Result<Self> {
+        crate::telemetry::metrics::start_recording(&settings);
         if settings.jwt_secret.is_none() && options.demo {
             let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
             tracing::warn!("JWT_SECRET is not set: this demo run signs tokens with a random key");
@@ -116,17 +119,31 @@ impl Application {
         .shutdown_timeout(settings.shutdown_timeout_secs)
         .listen(listener)?
         .run();
-        Ok(Self { port, server, state })
+        let metrics = crate::telemetry::metrics::serve(&state);
+        Ok(Self { port, server, metrics, state })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The port of `/metrics`, when metrics are served.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
+    }
+
     /// Serves until stopped. actix-web handles SIGTERM and SIGINT: it stops accepting, lets
     /// in-flight requests finish (their transactions commit or roll back whole), then returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let result = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(false).await;
+        }
         self.state.db.conn.close_by_ref().await.ok();
         result
     }

@@ -1,4 +1,4 @@
-//! Logs and traces, both through `tracing`.
+//! Logs and traces, both through `tracing`; Prometheus metrics in [`metrics`].
 //!
 //! **Logs**: human-readable by default, JSON with `LOG_FORMAT=json`, filtered by `RUST_LOG`. Every
 //! line logged while serving a request carries its `request_id` (the request span).
@@ -34,6 +34,7 @@
 //! server's Tokio runtime. [`Telemetry::shutdown`] flushes what is left when the server stops.
 
 pub mod graphql;
+pub mod metrics;
 
 use std::time::Duration;
 

@@ -21,6 +21,8 @@ pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 
 pub struct TestApp {
     pub address: String,
+    /// `/metrics`, when the test asked for a metrics listener (`METRICS_ADDR`).
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     pub database_url: String,
     /// The server's own state, for tests that must reach behind the API (e.g. close the pool).
@@ -74,6 +76,8 @@ pub fn test_settings(database_url: &str, overrides: &[(&str, &str)]) -> Settings
         ("BOOTSTRAP_ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into()),
         ("LOGIN_RATE_LIMIT_PER_MINUTE".into(), "0".into()),
         ("DATABASE_MAX_CONNECTIONS".into(), "5".into()),
+        // Many servers run at once: only tests/metrics.rs asks for a metrics listener.
+        ("METRICS_ADDR".into(), String::new()),
     ]);
     for (k, v) in overrides {
         vars.insert(k.to_string(), v.to_string());
@@ -115,9 +119,11 @@ pub async fn spawn_with_options(
     let settings = test_settings(database_url, overrides);
     let app = Application::build(settings, options).await.expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_port().map(|port| format!("http://127.0.0.1:{port}/metrics"));
     let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), database_url: database_url.to_string(), state, sqlite_file }
+    let client = reqwest::Client::new();
+    TestApp { address, metrics_address, client, database_url: database_url.to_string(), state, sqlite_file }
 }
 
 /// A GraphQL response, with helpers to read it.
@@ -155,6 +161,7 @@ impl TestApp {
     pub fn clone_handle(&self) -> TestApp {
         TestApp {
             address: self.address.clone(),
+            metrics_address: self.metrics_address.clone(),
             client: self.client.clone(),
             database_url: self.database_url.clone(),
             state: self.state.clone(),

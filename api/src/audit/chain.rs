@@ -98,12 +98,23 @@ pub fn compute_hash(prev_hash: &str, object: &Value) -> String {
     hex::encode(hasher.finalize())
 }
 
+/// Events appended in a transaction not yet committed: the caller says when it has been, and
+/// they are counted then (`audit_events_total`).
+#[must_use = "call `committed` once the transaction has committed"]
+pub struct Appended(Vec<Outcome>);
+
+impl Appended {
+    pub fn committed(self) {
+        crate::telemetry::metrics::audit_events(self.0);
+    }
+}
+
 /// Appends `events` to the chain inside the caller's transaction, and extends the Merkle tree
 /// over them in the same transaction: one read of the stored hashes the new leaves need, one
 /// multi-row insert for the events and one for the tree.
-pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppResult<()> {
+pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppResult<Appended> {
     if events.is_empty() {
-        return Ok(());
+        return Ok(Appended(Vec::new()));
     }
     let head = audit_head::Entity::find_by_id(HEAD_ID)
         .lock_exclusive()
@@ -131,6 +142,7 @@ pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppRe
     let occurred_at = time::now();
     let (mut seq, mut prev_hash) = (head.seq, head.hash.clone());
     let mut rows = Vec::with_capacity(events.len());
+    let outcomes = events.iter().map(|e| e.outcome).collect();
     for event in events {
         seq += 1;
         let to_text = |v: Option<Value>| v.map(sanitize).filter(|v| !v.is_null()).map(|v| v.to_string());
@@ -174,7 +186,7 @@ pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppRe
     head.hash = Set(prev_hash);
     head.tree_size = Set(tree_size);
     head.update(txn).await?;
-    Ok(())
+    Ok(Appended(outcomes))
 }
 
 /// What a verification found.

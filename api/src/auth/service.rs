@@ -24,6 +24,7 @@ use crate::kernel::uow::record_refusal;
 use crate::kernel::{Auth, Change, Principal, RequestCtx, UnitOfWork, ids, time};
 use crate::org::service::{UserRecord, bump_token_version, revoke_refresh_tokens, roles_of};
 use crate::state::AppState;
+use crate::telemetry::metrics::{self, LoginOutcome};
 
 /// What a successful login or refresh hands back.
 pub struct Session {
@@ -37,6 +38,17 @@ pub struct Session {
 const MAX_EMAIL_LEN: usize = 320;
 
 pub async fn login(state: &AppState, rc: &RequestCtx, email: &str, password: String) -> AppResult<Session> {
+    let result = attempt_login(state, rc, email, password).await;
+    metrics::login_attempt(match &result {
+        Ok(_) => LoginOutcome::Success,
+        Err(AppError::Unauthenticated) => LoginOutcome::Failure,
+        Err(AppError::TooManyRequests) => LoginOutcome::RateLimited,
+        Err(_) => LoginOutcome::Error,
+    });
+    result
+}
+
+async fn attempt_login(state: &AppState, rc: &RequestCtx, email: &str, password: String) -> AppResult<Session> {
     let tried: String = email.trim().chars().take(MAX_EMAIL_LEN).collect::<String>().to_lowercase();
     match throttle::admit(&state.db, rc.client_ip, state.settings.login_rate_limit_per_minute).await? {
         Admission::Allowed => {}

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -22,6 +23,7 @@ use crate::config::{Introspection, Limits};
 use crate::error::{AppError, code};
 use crate::graphql::{FieldErrors, add_request_data};
 use crate::kernel::{Auth, RequestCtx};
+use crate::telemetry::metrics::{self, OperationType};
 
 const JSON: &str = "application/json";
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -121,9 +123,11 @@ pub async fn post(req: HttpRequest, payload: web::Payload, gateway: web::Data<Ga
     let mut outcomes = Vec::with_capacity(checked.len());
     for item in checked {
         outcomes.push(match item {
-            _ if password_checks > 1 => refused(TOO_MANY_PASSWORD_CHECKS.into(), code::BAD_USER_INPUT, &request_id),
+            _ if password_checks > 1 => {
+                unrun(refused(TOO_MANY_PASSWORD_CHECKS.into(), code::BAD_USER_INPUT, &request_id))
+            }
             Ok(checked) => execute(&req, &gateway, checked, &request_id, false).await,
-            Err(Refused { message, code }) => refused(message, code, &request_id),
+            Err(Refused { message, code }) => unrun(refused(message, code, &request_id)),
         });
     }
     let status = status_of(format, &outcomes.iter().collect::<Vec<_>>());
@@ -200,7 +204,7 @@ pub async fn get(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse 
     }
     let outcome = match check(request, &gateway.state.settings.limits, &gateway) {
         Ok(checked) => execute(&req, &gateway, checked, &request_id, true).await,
-        Err(Refused { message, code }) => refused(message, code, &request_id),
+        Err(Refused { message, code }) => unrun(refused(message, code, &request_id)),
     };
     if outcome.mutation_over_get {
         let mut res = respond(format, &outcome.response, StatusCode::METHOD_NOT_ALLOWED);
@@ -239,7 +243,28 @@ fn check(mut request: Request, limits: &Limits, gateway: &Gateway) -> Result<Che
 }
 
 /// Authenticates and runs one checked GraphQL request.
+/// Counts an operation refused before its document was read (`telemetry::metrics`).
+fn unrun(outcome: Outcome) -> Outcome {
+    metrics::graphql_operation(OperationType::Unknown, false, true, Duration::ZERO);
+    outcome
+}
+
+/// Runs a checked operation, and counts and times it (`telemetry::metrics`).
 async fn execute(req: &HttpRequest, gateway: &Gateway, checked: Checked, request_id: &str, over_get: bool) -> Outcome {
+    let kind = if checked.analysis.is_mutation { OperationType::Mutation } else { OperationType::Query };
+    let started = Instant::now();
+    let outcome = execute_checked(req, gateway, checked, request_id, over_get).await;
+    metrics::graphql_operation(kind, outcome.ran, !outcome.response.errors.is_empty(), started.elapsed());
+    outcome
+}
+
+async fn execute_checked(
+    req: &HttpRequest,
+    gateway: &Gateway,
+    checked: Checked,
+    request_id: &str,
+    over_get: bool,
+) -> Outcome {
     let state = &gateway.state;
     let Checked { request, doc, analysis } = checked;
     let refused = |message: String, code: &str| refused(message, code, request_id);

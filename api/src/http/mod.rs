@@ -25,6 +25,7 @@ use tracing::Instrument;
 use crate::graphql::AppSchema;
 use crate::kernel;
 use crate::state::AppState;
+use crate::telemetry::metrics;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -113,6 +114,7 @@ pub async fn with_request_id(
         otel.status_code = tracing::field::Empty,
     );
     crate::telemetry::continue_trace(&span, req.headers());
+    let method = req.method().clone();
     let started = Instant::now();
     let header = (HeaderName::from_static(REQUEST_ID_HEADER), HeaderValue::from_str(&id).expect("validated id"));
     let mut res = match next.call(req).instrument(span.clone()).await {
@@ -122,11 +124,13 @@ pub async fn with_request_id(
             let mut response = err.error_response();
             response.headers_mut().insert(header.0, header.1);
             span.record("http.response.status_code", response.status().as_u16());
+            metrics::http_request(&method, None, response.status().as_u16(), started.elapsed());
             return Err(actix_web::error::InternalError::from_response(err, response).into());
         }
     };
     res.headers_mut().insert(header.0, header.1);
     span.record("http.response.status_code", res.status().as_u16());
+    metrics::http_request(&method, res.request().match_pattern(), res.status().as_u16(), started.elapsed());
     if res.status().is_server_error() {
         span.record("otel.status_code", "ERROR");
     }

@@ -159,7 +159,7 @@ impl UnitOfWork {
                 self.action
             )));
         }
-        audit::chain::append(&self.txn.txn, self.events).await?;
+        let appended = audit::chain::append(&self.txn.txn, self.events).await?;
         let txn = &self.txn.txn;
         if txn.get_database_backend() == DbBackend::Postgres {
             // Delivered to the other processes by PostgreSQL on commit, never before.
@@ -173,6 +173,7 @@ impl UnitOfWork {
             }
         }
         self.txn.txn.commit().await?;
+        appended.committed();
         for notice in &self.notices {
             self.notifier.publish(notice);
         }
@@ -189,7 +190,8 @@ impl UnitOfWork {
 /// Records a refused mutation (`FORBIDDEN`) in a transaction of its own.
 pub async fn record_refusal(db: &Database, event: NewEvent) -> AppResult<()> {
     let txn = db.begin_write().await?;
-    audit::chain::append(&txn.txn, vec![event]).await?;
+    let appended = audit::chain::append(&txn.txn, vec![event]).await?;
     txn.txn.commit().await?;
+    appended.committed();
     Ok(())
 }
