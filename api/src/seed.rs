@@ -88,13 +88,14 @@ pub async fn run(db: &Database, options: &SeedOptions, progress: &dyn Progress) 
     // The organisation, at the start of the year.
     let org = seeder.organisation(options, &hash);
     let txn = db.begin_write().await?;
+    // In the order of the foreign keys: users name their employee.
     insert_all(&txn.txn, org.departments.iter().cloned()).await?;
-    insert_all(&txn.txn, org.users.iter().cloned()).await?;
-    insert_all(&txn.txn, org.roles.iter().cloned()).await?;
     for employees in org.employees.chunks(CHUNK) {
         insert_all(&txn.txn, employees.iter().cloned()).await?;
         progress.advance(employees.len() as u64);
     }
+    insert_all(&txn.txn, org.users.iter().cloned()).await?;
+    insert_all(&txn.txn, org.roles.iter().cloned()).await?;
     seeder.chain.flush(&txn.txn).await?;
     txn.commit().await?;
 
@@ -104,10 +105,11 @@ pub async fn run(db: &Database, options: &SeedOptions, progress: &dyn Progress) 
         let count = CHUNK.min(options.invoices - issued);
         let batch = seeder.invoices(&org, issued, count, options.invoices);
         let txn = db.begin_write().await?;
-        insert_all(&txn.txn, batch.invoices).await?;
-        insert_all(&txn.txn, batch.lines).await?;
+        // In the order of the foreign keys: an approved invoice names its journal entry.
         insert_all(&txn.txn, batch.entries).await?;
         insert_all(&txn.txn, batch.entry_lines).await?;
+        insert_all(&txn.txn, batch.invoices).await?;
+        insert_all(&txn.txn, batch.lines).await?;
         insert_all(&txn.txn, batch.payments).await?;
         seeder.chain.flush(&txn.txn).await?;
         txn.commit().await?;

@@ -10,6 +10,7 @@ mod m0004_finance;
 mod m0005_it;
 mod m0006_login_throttle;
 mod m0007_audit_evidence;
+mod m0008_indexes_at_volume;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_it::Migration),
             Box::new(m0006_login_throttle::Migration),
             Box::new(m0007_audit_evidence::Migration),
+            Box::new(m0008_indexes_at_volume::Migration),
         ]
     }
 }
