@@ -12,8 +12,8 @@
 //! only ever write ids they have just read. The names follow PostgreSQL's own convention
 //! (`<table>_<column>_fkey`), like the constraints created with the tables.
 
-use sea_orm_migration::sea_orm::DbBackend;
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 use crate::t;
 
