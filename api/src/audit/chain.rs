@@ -20,7 +20,7 @@ use entity::{audit_event, audit_head};
 use sea_orm::{
     AccessMode, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, IsolationLevel, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    Statement, TransactionTrait,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -29,6 +29,7 @@ use super::merkle::{self, Hash};
 use super::tree::{self, RootBuilder};
 use super::{jcs, sanitize};
 use crate::error::{AppError, AppResult};
+use crate::kernel::notify::{self, Notice};
 use crate::kernel::{ids, time};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -100,10 +101,12 @@ pub fn compute_hash(prev_hash: &str, object: &Value) -> String {
 
 /// Appends `events` to the chain inside the caller's transaction, and extends the Merkle tree
 /// over them in the same transaction: one read of the stored hashes the new leaves need, one
-/// multi-row insert for the events and one for the tree.
-pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppResult<()> {
+/// multi-row insert for the events and one for the tree. Returns the new head seq, which the
+/// caller announces once it has committed (`Notice::AuditHead`, for live subscriptions); on
+/// PostgreSQL the other processes hear of it from the transaction itself, on commit.
+pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppResult<Option<i64>> {
     if events.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let head = audit_head::Entity::find_by_id(HEAD_ID)
         .lock_exclusive()
@@ -174,7 +177,17 @@ pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppRe
     head.hash = Set(prev_hash);
     head.tree_size = Set(tree_size);
     head.update(txn).await?;
-    Ok(())
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Sent by PostgreSQL if and when the transaction commits, to every listening process.
+        let payload = Notice::AuditHead(seq).payload().expect("audit heads go over NOTIFY");
+        let notify = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [notify::CHANNEL.into(), payload.into()],
+        );
+        txn.execute_raw(notify).await?;
+    }
+    Ok(Some(seq))
 }
 
 /// What a verification found.

@@ -126,8 +126,9 @@ pub async fn write(db: &Database, rc: &RequestCtx, events: Vec<ReadEvent>) -> Ap
         })
         .collect();
     let txn = db.begin_write().await?;
-    super::chain::append(&txn.txn, events).await?;
+    let head = super::chain::append(&txn.txn, events).await?;
     txn.txn.commit().await?;
+    crate::kernel::uow::announce(&db.notifier, head);
     Ok(())
 }
 

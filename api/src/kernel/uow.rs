@@ -159,7 +159,7 @@ impl UnitOfWork {
                 self.action
             )));
         }
-        audit::chain::append(&self.txn.txn, self.events).await?;
+        let head = audit::chain::append(&self.txn.txn, self.events).await?;
         let txn = &self.txn.txn;
         if txn.get_database_backend() == DbBackend::Postgres {
             // Delivered to the other processes by PostgreSQL on commit, never before.
@@ -176,6 +176,7 @@ impl UnitOfWork {
         for notice in &self.notices {
             self.notifier.publish(notice);
         }
+        announce(&self.notifier, head);
         Ok(())
     }
 
@@ -189,7 +190,16 @@ impl UnitOfWork {
 /// Records a refused mutation (`FORBIDDEN`) in a transaction of its own.
 pub async fn record_refusal(db: &Database, event: NewEvent) -> AppResult<()> {
     let txn = db.begin_write().await?;
-    audit::chain::append(&txn.txn, vec![event]).await?;
+    let head = audit::chain::append(&txn.txn, vec![event]).await?;
     txn.txn.commit().await?;
+    announce(&db.notifier, head);
     Ok(())
+}
+
+/// Tells this process that the audit log grew (after the commit: never about uncommitted
+/// events). Other processes hear it from PostgreSQL (`chain::append`'s `NOTIFY`).
+pub fn announce(notifier: &Notifier, head: Option<i64>) {
+    if let Some(seq) = head {
+        notifier.publish(&Notice::AuditHead(seq));
+    }
 }
