@@ -232,6 +232,8 @@ async fn only_auditors_and_admins_subscribe_to_audit_events_and_filters_apply() 
     assert_eq!(code_of(&client.next("a", 5 * SECOND).await), "FORBIDDEN");
 
     let mut client = Client::connect(&app, &auditor).await;
+    client.subscribe("future", AUDIT_SEQS, json!({"a": 1_000_000})).await;
+    assert_eq!(code_of(&client.next("future", 5 * SECOND).await), "BAD_USER_INPUT", "a seq the log has not reached");
     let filtered =
         "subscription { auditEvents(filter: {action: \"createDepartment\"}) { seq action department before } }";
     client.subscribe("f", filtered, json!({})).await;

@@ -171,11 +171,17 @@ pub struct Feed {
 
 impl Feed {
     /// A feed of the events after `after_seq`, or — without one — of those committed from now.
+    /// A seq the log has not reached is `BAD_USER_INPUT`: waiting for it would skip everything
+    /// committed meanwhile.
     pub async fn open(hub: &Hub, after_seq: Option<i64>) -> AppResult<Feed> {
         let live = hub.subscribe().await?;
+        let head = head(&hub.conn).await?;
         let last = match after_seq {
+            Some(seq) if seq > head => {
+                return Err(AppError::bad_input("afterSeq", format!("afterSeq is past the newest event ({head})")));
+            }
             Some(seq) => seq.max(0),
-            None => head(&hub.conn).await?,
+            None => head,
         };
         Ok(Feed { conn: hub.conn.clone(), live, last, backlog: VecDeque::new(), caught_up: false })
     }

@@ -164,6 +164,10 @@ async fn serve(
     let claims = header.as_deref().and_then(|h| h.strip_prefix("Bearer ")).and_then(|t| state.tokens.verify(t.trim()));
     let principal = match (authenticate(state, header.as_deref()).await, &claims) {
         (Ok(Auth::User(principal)), Some(_)) => principal,
+        (Err(err), _) => {
+            tracing::error!(error = %err, "authentication lookup failed");
+            return close(session, 1011, "internal error").await;
+        }
         _ => return close(session, FORBIDDEN, "Forbidden").await,
     };
     let expires_at = claims.map_or(0, |c| c.exp);
