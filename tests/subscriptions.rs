@@ -21,9 +21,10 @@ struct Client {
     inbox: HashMap<String, VecDeque<Value>>,
 }
 
-/// The WebSocket upgrade of `/graphql`, as a browser of `origin` (or a non-browser) asks it.
-async fn upgrade(app: &TestApp, origin: Option<&str>) -> Result<Stream, tungstenite::Error> {
-    let mut request = format!("{}/graphql", app.address.replacen("http", "ws", 1)).into_client_request().unwrap();
+/// The WebSocket upgrade of `/graphql` at `base` (`http://…`), as a browser of `origin` (or a
+/// non-browser) asks it.
+async fn upgrade(base: &str, origin: Option<&str>) -> Result<Stream, tungstenite::Error> {
+    let mut request = format!("{}/graphql", base.replacen("http", "ws", 1)).into_client_request().unwrap();
     let headers = request.headers_mut();
     headers.insert("sec-websocket-protocol", HeaderValue::from_static("graphql-transport-ws"));
     if let Some(origin) = origin {
@@ -38,16 +39,16 @@ async fn upgrade(app: &TestApp, origin: Option<&str>) -> Result<Stream, tungsten
 
 impl Client {
     /// Connects and sends `connection_init` with `payload`, without waiting for the answer.
-    async fn start(app: &TestApp, payload: Value) -> Client {
-        let mut ws = upgrade(app, None).await.expect("upgrade");
+    async fn start(base: &str, payload: Value) -> Client {
+        let mut ws = upgrade(base, None).await.expect("upgrade");
         let init = json!({"type": "connection_init", "payload": payload});
         ws.send(Message::text(init.to_string())).await.unwrap();
         Client { ws, inbox: HashMap::new() }
     }
 
     /// A connection acknowledged for `token`.
-    async fn connect(app: &TestApp, token: &str) -> Client {
-        let mut client = Client::start(app, json!({"authorization": format!("Bearer {token}")})).await;
+    async fn connect(base: &str, token: &str) -> Client {
+        let mut client = Client::start(base, json!({"authorization": format!("Bearer {token}")})).await;
         let ack = client.message(Duration::from_secs(5)).await.expect("an answer to connection_init");
         assert_eq!(ack["type"], "connection_ack", "{ack}");
         client
@@ -160,23 +161,23 @@ async fn register_asset(app: &TestApp, admin: &str, department: &str, tag: &str)
 #[tokio::test]
 async fn a_missing_or_invalid_token_closes_the_socket_with_4403() {
     let app = spawn_app().await;
-    let mut client = Client::start(&app, json!({})).await;
+    let mut client = Client::start(&app.address, json!({})).await;
     assert_eq!(client.closed(5 * SECOND).await, Some(4403), "no token");
-    let mut client = Client::start(&app, json!({"authorization": "Bearer not-a-token"})).await;
+    let mut client = Client::start(&app.address, json!({"authorization": "Bearer not-a-token"})).await;
     assert_eq!(client.closed(5 * SECOND).await, Some(4403), "a forged token");
-    let mut client = Client::start(&app, json!({"authorization": app.admin_token().await})).await;
+    let mut client = Client::start(&app.address, json!({"authorization": app.admin_token().await})).await;
     assert_eq!(client.closed(5 * SECOND).await, Some(4403), "no Bearer scheme");
 }
 
 #[tokio::test]
 async fn a_browser_origin_not_allowed_is_refused_at_the_upgrade() {
     let app = spawn_app_with(&[("CORS_ALLOWED_ORIGINS", "https://app.example")]).await;
-    match upgrade(&app, Some("https://evil.example")).await {
+    match upgrade(&app.address, Some("https://evil.example")).await {
         Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 403),
         other => panic!("expected a 403 at the upgrade, got {:?}", other.map(|_| "a socket")),
     }
-    assert!(upgrade(&app, Some("https://app.example")).await.is_ok(), "an allowed origin");
-    assert!(upgrade(&app, None).await.is_ok(), "not a browser");
+    assert!(upgrade(&app.address, Some("https://app.example")).await.is_ok(), "an allowed origin");
+    assert!(upgrade(&app.address, None).await.is_ok(), "not a browser");
 }
 
 #[tokio::test]
@@ -187,7 +188,7 @@ async fn audit_events_replay_after_seq_then_go_live_without_gap_or_duplicate() {
     for code in ["r1", "r2", "r3"] {
         create_department(&app, &admin, code).await;
     }
-    let mut client = Client::connect(&app, &admin).await;
+    let mut client = Client::connect(&app.address, &admin).await;
     client.subscribe("a", AUDIT_SEQS, json!({"a": start})).await;
     // Writers running while the replay is read and the feed goes live.
     let writers: Vec<_> = (0..4)
@@ -227,11 +228,11 @@ async fn only_auditors_and_admins_subscribe_to_audit_events_and_filters_apply() 
     let (_, clerk) = app.user_with_role(&admin, "clerk@example.com", "FINANCE_CLERK", "ops").await;
     let (_, auditor) = app.user_with_role(&admin, "auditor@example.com", "AUDITOR", "*").await;
 
-    let mut client = Client::connect(&app, &clerk).await;
+    let mut client = Client::connect(&app.address, &clerk).await;
     client.subscribe("a", AUDIT_SEQS, json!({})).await;
     assert_eq!(code_of(&client.next("a", 5 * SECOND).await), "FORBIDDEN");
 
-    let mut client = Client::connect(&app, &auditor).await;
+    let mut client = Client::connect(&app.address, &auditor).await;
     client.subscribe("future", AUDIT_SEQS, json!({"a": 1_000_000})).await;
     assert_eq!(code_of(&client.next("future", 5 * SECOND).await), "BAD_USER_INPUT", "a seq the log has not reached");
     let filtered =
@@ -253,7 +254,7 @@ async fn changes_are_scoped_like_the_lists() {
         create_department(&app, &admin, code).await;
     }
     let (_, tech) = app.user_with_role(&admin, "tech@example.com", "IT_TECHNICIAN", "a").await;
-    let mut client = Client::connect(&app, &tech).await;
+    let mut client = Client::connect(&app.address, &tech).await;
     client.subscribe("c", CHANGES, json!({"t": ["Asset"]})).await;
     client.subscribe("outside", CHANGES, json!({"d": "b"})).await;
     assert_eq!(code_of(&client.next("outside", 5 * SECOND).await), "FORBIDDEN", "department b is not the technician's");
@@ -274,14 +275,14 @@ async fn changes_are_scoped_like_the_lists() {
 async fn limits_refuse_subscriptions_with_too_many_requests_and_keep_the_connection() {
     let app = spawn_app_with(&[("WS_MAX_SUBSCRIPTIONS", "2"), ("WS_MAX_CONNECTIONS_PER_USER", "1")]).await;
     let admin = app.admin_token().await;
-    let mut client = Client::connect(&app, &admin).await;
+    let mut client = Client::connect(&app.address, &admin).await;
     for id in ["1", "2", "3"] {
         client.subscribe(id, AUDIT_SEQS, json!({})).await;
         // One at a time: a slot is taken when the subscription starts running.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(code_of(&client.next("3", 5 * SECOND).await), "TOO_MANY_REQUESTS");
-    let mut second = Client::connect(&app, &admin).await;
+    let mut second = Client::connect(&app.address, &admin).await;
     second.subscribe("x", AUDIT_SEQS, json!({})).await;
     assert_eq!(code_of(&second.next("x", 5 * SECOND).await), "TOO_MANY_REQUESTS", "a second connection of the user");
 
@@ -308,9 +309,9 @@ async fn a_revoked_token_closes_the_socket_with_4401_within_5_s() {
     create_department(&app, &admin, "ops").await;
     let (victim, victim_token) = app.user_with_role(&admin, "victim@example.com", "IT_TECHNICIAN", "ops").await;
     let (_, own_token) = app.user_with_role(&admin, "mover@example.com", "IT_TECHNICIAN", "ops").await;
-    let mut deactivated = Client::connect(&app, &victim_token).await;
+    let mut deactivated = Client::connect(&app.address, &victim_token).await;
     deactivated.subscribe("c", CHANGES, json!({})).await;
-    let mut changed = Client::connect(&app, &own_token).await;
+    let mut changed = Client::connect(&app.address, &own_token).await;
     changed.subscribe("c", CHANGES, json!({})).await;
 
     let started = Instant::now();
@@ -336,7 +337,7 @@ async fn an_expiring_token_closes_the_socket_with_4401() {
     let short =
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(JWT_SECRET.as_bytes()))
             .unwrap();
-    let mut client = Client::connect(&app, &short).await;
+    let mut client = Client::connect(&app.address, &short).await;
     client.subscribe("a", AUDIT_SEQS, json!({})).await;
     assert_eq!(client.closed(5 * SECOND).await, Some(4401));
 }
@@ -344,7 +345,7 @@ async fn an_expiring_token_closes_the_socket_with_4401() {
 #[tokio::test]
 async fn connection_init_must_come_first() {
     let app = spawn_app().await;
-    let mut ws = upgrade(&app, None).await.unwrap();
+    let mut ws = upgrade(&app.address, None).await.unwrap();
     let early = json!({"id": "1", "type": "subscribe", "payload": {"query": AUDIT_SEQS}});
     ws.send(Message::text(early.to_string())).await.unwrap();
     let mut client = Client { ws, inbox: HashMap::new() };
@@ -360,7 +361,7 @@ async fn an_event_committed_through_one_process_reaches_a_subscriber_of_another_
     let first = spawn_app().await;
     let second = spawn_on(&first.database_url, None, &[]).await;
     let admin = first.admin_token().await;
-    let mut client = Client::connect(&second, &admin).await;
+    let mut client = Client::connect(&second.address, &admin).await;
     client.subscribe("c", CHANGES, json!({"t": ["Department"]})).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     for code in ["n1", "n2", "n3"] {
@@ -369,5 +370,49 @@ async fn an_event_committed_through_one_process_reaches_a_subscriber_of_another_
         let change = client.next("c", 2 * SECOND).await;
         assert_eq!(change["data"]["changes"]["department"], code, "{change}");
         assert!(written.elapsed() < SECOND, "arrived after {:?}", written.elapsed());
+    }
+}
+
+#[tokio::test]
+async fn a_stopping_server_closes_its_sockets_at_once_and_exits() {
+    use std::process::{Command, Stdio};
+    let (database_url, file) = fresh_database().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_trastienda"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--database-url", &database_url])
+        .env("JWT_SECRET", JWT_SECRET)
+        .env("BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL)
+        .env("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("SHUTDOWN_TIMEOUT_SECS", "30")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    while http.get(format!("{base}/ready")).send().await.map(|r| r.status() != 200).unwrap_or(true) {
+        assert!(child.try_wait().unwrap().is_none() && started.elapsed() < Duration::from_secs(90), "no server");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let login = json!({"query": LOGIN_DOCUMENT, "variables": {"e": ADMIN_EMAIL, "p": ADMIN_PASSWORD}});
+    let res: Value = http.post(format!("{base}/graphql")).json(&login).send().await.unwrap().json().await.unwrap();
+    let admin = res["data"]["login"]["accessToken"].as_str().unwrap().to_string();
+    let mut client = Client::connect(&base, &admin).await;
+    client.subscribe("a", AUDIT_SEQS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let stopping = Instant::now();
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert_eq!(client.closed(5 * SECOND).await, Some(1001), "going away");
+    while child.try_wait().unwrap().is_none() {
+        assert!(stopping.elapsed() < Duration::from_secs(10), "an open subscription held the shutdown");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if let Some(file) = file {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
     }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use entity::{audit_event, audit_head};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use tokio::sync::{Mutex, Notify, broadcast};
+use tokio::sync::{Mutex, Notify, broadcast, watch};
 
 use crate::error::{AppError, AppResult};
 use crate::kernel::db::Database;
@@ -39,6 +39,9 @@ pub struct Hub {
     users: broadcast::Sender<String>,
     /// WebSocket connections per user in this process.
     pub connections: Connections,
+    /// Set when the process is told to stop (SIGTERM, SIGINT): sockets close at once (1001)
+    /// rather than hold actix-web's graceful shutdown for `SHUTDOWN_TIMEOUT_SECS`.
+    stopping: watch::Sender<bool>,
 }
 
 impl Hub {
@@ -51,6 +54,7 @@ impl Hub {
             wake: Arc::new(Notify::new()),
             users: broadcast::channel(CAPACITY).0,
             connections: Connections::default(),
+            stopping: watch::channel(false).0,
         });
         let weak = Arc::downgrade(&hub);
         db.notifier.subscribe(move |notice| {
@@ -64,7 +68,18 @@ impl Hub {
             }
         });
         tokio::spawn(run(Arc::downgrade(&hub), hub.wake.clone()));
+        tokio::spawn(stop_on_signal(Arc::downgrade(&hub)));
         hub
+    }
+
+    /// Resolves once the process is stopping.
+    pub fn stopping(&self) -> impl Future<Output = ()> + use<> {
+        let mut stopping = self.stopping.subscribe();
+        async move {
+            if stopping.wait_for(|stopping| *stopping).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
     /// A receiver of every event committed from now on (and perhaps a few before: a [`Feed`]
@@ -118,6 +133,26 @@ async fn run(hub: std::sync::Weak<Hub>, wake: Arc<Notify>) {
         if let Err(err) = hub.pump().await {
             tracing::warn!(error = %err, "live subscriptions could not read the audit log; retrying");
         }
+    }
+}
+
+/// The signals actix-web stops on (it listens too: both hear them).
+async fn stop_on_signal(hub: std::sync::Weak<Hub>) {
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => signal.recv().await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<Option<()>>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+    if let Some(hub) = hub.upgrade() {
+        hub.stopping.send_replace(true);
     }
 }
 

@@ -12,6 +12,8 @@
 //! - Subscriptions take a slot of the connection (`WS_MAX_SUBSCRIPTIONS`); a user's connections
 //!   beyond `WS_MAX_CONNECTIONS_PER_USER` stay open but every subscription on them is refused.
 //!   Both refusals are `TOO_MANY_REQUESTS` on that subscription only.
+//! - When the process is told to stop, every socket closes with 1001 (going away) at once, and
+//!   clients reconnect elsewhere (`auditEvents` with `afterSeq` loses nothing).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -204,6 +206,8 @@ async fn serve(
     let mut users = state.live.user_changes();
     let mut ticks = tokio::time::interval(CHECK_EVERY);
     let mut ticks_since_full = 0;
+    let stopping = state.live.stopping();
+    tokio::pin!(stopping);
     loop {
         let mut recheck = false;
         tokio::select! {
@@ -223,6 +227,7 @@ async fn serve(
                 ticks_since_full += 1;
                 recheck = ticks_since_full >= FULL_CHECK_EVERY;
             }
+            () = &mut stopping => return close(session, 1001, "the server is stopping").await,
             changed = users.recv() => {
                 recheck = match changed {
                     Ok(user_id) => user_id == principal.user_id,
