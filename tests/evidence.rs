@@ -516,7 +516,7 @@ async fn bulk_events(app: &TestApp, count: usize) {
             .collect();
         let appended = chain::append(&txn.txn, events).await.unwrap();
         txn.txn.commit().await.unwrap();
-        appended.committed();
+        appended.committed(&app.state.db.notifier);
     }
 }
 

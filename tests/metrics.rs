@@ -6,7 +6,10 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 
 use common::{PASSWORD, spawn_app_with};
-use serde_json::json;
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// One sample: its name and labels, as written.
 #[derive(Debug)]
@@ -135,4 +138,51 @@ async fn a_metrics_address_already_taken_never_keeps_the_api_down() {
     let app = spawn_app_with(&[("METRICS_ADDR", &addr)]).await;
     assert!(app.metrics_address.is_none());
     assert_eq!(app.client.get(app.url("/health")).send().await.unwrap().status(), 200);
+}
+
+async fn scrape(app: &common::TestApp) -> Vec<Sample> {
+    let url = app.metrics_address.as_ref().expect("a metrics listener");
+    parse(&app.client.get(url).send().await.unwrap().text().await.unwrap())
+}
+
+/// `subscriptions_active` counts the subscriptions open on the process (none of the other tests
+/// of this binary opens one), and subscriptions are operations of their own type.
+#[tokio::test]
+async fn open_subscriptions_are_counted_until_they_close() {
+    let app = spawn_app_with(&[("METRICS_ADDR", "127.0.0.1:0")]).await;
+    let admin = app.admin_token().await;
+    let active = |samples: &[Sample]| value(samples, "subscriptions_active", &[]);
+    assert_eq!(active(&scrape(&app).await), 0.0);
+
+    let mut request = format!("{}/graphql", app.address.replacen("http", "ws", 1)).into_client_request().unwrap();
+    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("upgrade");
+    let send = |message: Value| Message::text(message.to_string());
+    ws.send(send(json!({"type": "connection_init", "payload": {"authorization": format!("Bearer {admin}")}})))
+        .await
+        .unwrap();
+    let query = "subscription { auditEvents(afterSeq: 0) { seq } }";
+    ws.send(send(json!({"id": "a", "type": "subscribe", "payload": {"query": query}}))).await.unwrap();
+    ws.send(send(json!({"id": "b", "type": "subscribe", "payload": {"query": "subscription { changes { seq } }"}})))
+        .await
+        .unwrap();
+    // The acknowledgement, then the first replayed event of "a".
+    let mut kinds = Vec::new();
+    while !kinds.iter().any(|k| k == "next") {
+        let message =
+            tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await.unwrap().unwrap().unwrap();
+        let message: Value = serde_json::from_str(message.to_text().unwrap()).unwrap();
+        kinds.push(message["type"].as_str().unwrap().to_string());
+    }
+    let samples = scrape(&app).await;
+    assert_eq!(active(&samples), 2.0, "{kinds:?}");
+    assert!(value(&samples, "graphql_operations_total", &[("type", "subscription"), ("outcome", "ok")]) >= 1.0);
+
+    ws.close(None).await.ok();
+    drop(ws);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while active(&scrape(&app).await) > 0.0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(active(&scrape(&app).await), 0.0, "closed subscriptions are no longer counted");
 }

@@ -132,6 +132,10 @@ pub struct Settings {
     pub audit_origin: String,
     /// How often a checkpoint is made when the log has grown.
     pub audit_checkpoint_interval_secs: u64,
+    /// Subscriptions one WebSocket connection may hold at once (CONTRACT.md §12).
+    pub ws_max_subscriptions: usize,
+    /// WebSocket connections one user may hold at once on a process.
+    pub ws_max_connections_per_user: usize,
 }
 
 /// Every problem found in the environment, reported together so an operator fixes them in one go.
@@ -208,6 +212,8 @@ impl Settings {
             audit_signing_key: r.optional("AUDIT_SIGNING_KEY").map(Secret),
             audit_origin: r.string("AUDIT_ORIGIN", DEFAULT_AUDIT_ORIGIN),
             audit_checkpoint_interval_secs: r.parse_in("AUDIT_CHECKPOINT_INTERVAL_SECS", 60, 1..=86_400),
+            ws_max_subscriptions: r.parse_in("WS_MAX_SUBSCRIPTIONS", 10, 1..=1000),
+            ws_max_connections_per_user: r.parse_in("WS_MAX_CONNECTIONS_PER_USER", 5, 1..=1000),
         };
         if let Some(key) = &settings.audit_signing_key
             && let Err(why) = crate::audit::note::Signer::new(key.expose())
@@ -458,6 +464,17 @@ mod tests {
         assert_eq!(s.limits.query_bytes, 16 * 1024);
         assert_eq!((s.limits.nesting, s.limits.depth, s.limits.aliases, s.limits.batch), (32, 12, 30, 10));
         assert!(s.cors_allowed_origins.is_empty());
+        assert_eq!((s.ws_max_subscriptions, s.ws_max_connections_per_user), (10, 5));
+    }
+
+    #[test]
+    fn websocket_limits_are_validated() {
+        let s = settings(&[("WS_MAX_SUBSCRIPTIONS", "3"), ("WS_MAX_CONNECTIONS_PER_USER", "2")]).unwrap();
+        assert_eq!((s.ws_max_subscriptions, s.ws_max_connections_per_user), (3, 2));
+        let text = settings(&[("WS_MAX_SUBSCRIPTIONS", "0"), ("WS_MAX_CONNECTIONS_PER_USER", "lots")])
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("WS_MAX_SUBSCRIPTIONS") && text.contains("WS_MAX_CONNECTIONS_PER_USER"), "{text}");
     }
 
     #[test]

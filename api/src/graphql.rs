@@ -1,4 +1,5 @@
-//! The schema: one `Query` and one `Mutation` merged from every domain, the request-scoped
+//! The schema: one `Query` and one `Mutation` merged from every domain, the `Subscription` of
+//! live updates (`live`), the request-scoped
 //! DataLoaders, and the limits async-graphql enforces itself (see `http::guard` for ours).
 
 use std::sync::{Arc, Mutex};
@@ -6,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo};
 use async_graphql::{
-    EmptySubscription, MergedObject, Request, Response, Schema, SchemaBuilder, ServerError, ServerResult, Value,
+    MergedObject, MergedSubscription, Request, Response, Schema, SchemaBuilder, ServerError, ServerResult, Value,
 };
 
 use crate::audit::graphql::{AuditMutation, AuditQueryRoot};
@@ -21,6 +22,7 @@ use crate::hr::graphql::{HrMutation, HrQuery};
 use crate::hr::loaders::{CandidatesByOpening, EmployeeById, OpeningById, PayslipsByRun, UserByEmployee};
 use crate::it::graphql::{ItMutation, ItQuery};
 use crate::it::loaders::{CommentsByTicket, HeldSeatsByLicense};
+use crate::live::graphql::LiveSubscription;
 use crate::org::graphql::{OrgMutation, OrgQuery};
 use crate::org::loaders::{DepartmentByCode, RolesByUser, UserById};
 use crate::state::AppState;
@@ -31,10 +33,13 @@ pub struct Query(OrgQuery, FinanceQuery, HrQuery, ItQuery, AuditQueryRoot, Acces
 #[derive(MergedObject, Default)]
 pub struct Mutation(AuditMutation, AuthMutation, OrgMutation, FinanceMutation, HrMutation, ItMutation);
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(LiveSubscription);
 
-fn builder() -> SchemaBuilder<Query, Mutation, EmptySubscription> {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
 }
 
 /// The schema a server runs: our gate, async-graphql's complexity and directive limits.

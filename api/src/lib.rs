@@ -24,6 +24,7 @@
 //! - [`audit`]: recording, the chain (JCS + SHA-256), verification, the auditor's queries; the
 //!   Merkle tree kept with the chain, signed checkpoints, READ events, the auditor console.
 //! - [`org`], [`finance`], [`hr`], [`it`]: one folder per domain — `graphql.rs`, services, `loaders.rs`.
+//! - [`live`]: subscriptions over a WebSocket, fed from the audit log by one hub per process.
 //! - [`telemetry`]: logs, and traces over OTLP (request, GraphQL and SQL spans; never a secret).
 //! - [`workflows`]: work that spans departments (onboarding, offboarding, automatic postings,
 //!   reordering), composed from the domains' services inside one unit of work.
@@ -48,6 +49,7 @@ pub mod hr;
 pub mod http;
 pub mod it;
 pub mod kernel;
+pub mod live;
 pub mod org;
 pub mod seed;
 pub mod startup;

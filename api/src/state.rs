@@ -10,6 +10,7 @@ use crate::auth::tokens::TokenKeys;
 use crate::authz::Authorizer;
 use crate::config::Settings;
 use crate::kernel::db::{Database, Health};
+use crate::live::Hub;
 
 /// How often the watchdog asks the database whether it is there, and how long it waits for the
 /// answer: a silent database is noticed within about three seconds.
@@ -28,6 +29,8 @@ pub struct AppState {
     pub principals: Arc<PrincipalCache>,
     /// The audit checkpoints' signing key and origin.
     pub checkpoints: Arc<Checkpoints>,
+    /// Live subscriptions' reader of the audit log (and their connections).
+    pub live: Arc<Hub>,
 }
 
 impl AppState {
@@ -43,6 +46,8 @@ impl AppState {
             Arc::new(if settings.is_sqlite() { PrincipalCache::disabled() } else { PrincipalCache::new() });
         let cache = principals.clone();
         db.notifier.subscribe(move |notice| cache.on_notice(notice));
+        // After the cache: a socket rechecking its token on a notice finds the cache forgotten.
+        let live = Hub::start(&db);
         db.relay_notices();
         Ok(Self {
             health,
@@ -51,6 +56,7 @@ impl AppState {
             authz: Arc::new(Authorizer::load().await?),
             tokens: Arc::new(TokenKeys::new(&settings, jwt_secret)),
             settings: Arc::new(settings),
+            live,
             db,
         })
     }

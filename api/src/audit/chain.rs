@@ -20,7 +20,7 @@ use entity::{audit_event, audit_head};
 use sea_orm::{
     AccessMode, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel, IsolationLevel, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    Statement, TransactionTrait,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -29,6 +29,7 @@ use super::merkle::{self, Hash};
 use super::tree::{self, RootBuilder};
 use super::{jcs, sanitize};
 use crate::error::{AppError, AppResult};
+use crate::kernel::notify::{self, Notice};
 use crate::kernel::{ids, time};
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -98,23 +99,32 @@ pub fn compute_hash(prev_hash: &str, object: &Value) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// Events appended in a transaction not yet committed: the caller says when it has been, and
-/// they are counted then (`audit_events_total`).
+/// Events appended in a transaction not yet committed. Once it has, [`Appended::committed`]
+/// counts them (`audit_events_total`) and announces the new head to this process
+/// (`Notice::AuditHead`, for live subscriptions) — never about uncommitted events. Other
+/// processes hear of it from PostgreSQL, through the transaction's own `NOTIFY`.
 #[must_use = "call `committed` once the transaction has committed"]
-pub struct Appended(Vec<Outcome>);
+pub struct Appended {
+    outcomes: Vec<Outcome>,
+    head: Option<i64>,
+}
 
 impl Appended {
-    pub fn committed(self) {
-        crate::telemetry::metrics::audit_events(self.0);
+    pub fn committed(self, notifier: &notify::Notifier) {
+        crate::telemetry::metrics::audit_events(self.outcomes);
+        if let Some(seq) = self.head {
+            notifier.publish(&Notice::AuditHead(seq));
+        }
     }
 }
 
 /// Appends `events` to the chain inside the caller's transaction, and extends the Merkle tree
 /// over them in the same transaction: one read of the stored hashes the new leaves need, one
-/// multi-row insert for the events and one for the tree.
+/// multi-row insert for the events and one for the tree; on PostgreSQL, the `NOTIFY` of the new
+/// head, delivered if and when the transaction commits.
 pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppResult<Appended> {
     if events.is_empty() {
-        return Ok(Appended(Vec::new()));
+        return Ok(Appended { outcomes: Vec::new(), head: None });
     }
     let head = audit_head::Entity::find_by_id(HEAD_ID)
         .lock_exclusive()
@@ -186,7 +196,17 @@ pub async fn append<C: ConnectionTrait>(txn: &C, events: Vec<NewEvent>) -> AppRe
     head.hash = Set(prev_hash);
     head.tree_size = Set(tree_size);
     head.update(txn).await?;
-    Ok(Appended(outcomes))
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Sent by PostgreSQL if and when the transaction commits, to every listening process.
+        let payload = Notice::AuditHead(seq).payload().expect("audit heads go over NOTIFY");
+        let notify = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [notify::CHANNEL.into(), payload.into()],
+        );
+        txn.execute_raw(notify).await?;
+    }
+    Ok(Appended { outcomes, head: Some(seq) })
 }
 
 /// What a verification found.

@@ -117,6 +117,22 @@ pub struct AuditFilter {
     pub to: Option<DateTime>,
 }
 
+impl AuditFilter {
+    /// The filter as the service applies it: in SQL for `auditLog`, in memory for subscriptions.
+    pub fn into_query(self) -> AuditQuery {
+        AuditQuery {
+            actor_id: self.actor_id.map(|i| i.0),
+            action: self.action,
+            entity_type: self.entity_type,
+            entity_id: self.entity_id.map(|i| i.0),
+            department: self.department,
+            outcome: self.outcome.map(|o| o.outcome().as_str()),
+            from: self.from.map(|d| d.0),
+            to: self.to.map(|d| d.0),
+        }
+    }
+}
+
 #[derive(SimpleObject)]
 pub struct AuditChainReport {
     pub valid: bool,
@@ -211,17 +227,7 @@ impl AuditQueryRoot {
         filter: Option<AuditFilter>,
     ) -> Result<AuditEventConnection> {
         let page = PageRequest::for_connection(ctx, first, after)?;
-        let f = filter.unwrap_or_default();
-        let query = AuditQuery {
-            actor_id: f.actor_id.map(|i| i.0),
-            action: f.action,
-            entity_type: f.entity_type,
-            entity_id: f.entity_id.map(|i| i.0),
-            department: f.department,
-            outcome: f.outcome.map(|o| o.outcome().as_str()),
-            from: f.from.map(|d| d.0),
-            to: f.to.map(|d| d.0),
-        };
+        let query = filter.unwrap_or_default().into_query();
         let events = service::log(app_state(ctx), &query, &page).await?;
         Ok(events.map(AuditEvent).into())
     }

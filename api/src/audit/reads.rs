@@ -128,7 +128,7 @@ pub async fn write(db: &Database, rc: &RequestCtx, events: Vec<ReadEvent>) -> Ap
     let txn = db.begin_write().await?;
     let appended = super::chain::append(&txn.txn, events).await?;
     txn.txn.commit().await?;
-    appended.committed();
+    appended.committed(&db.notifier);
     Ok(())
 }
 

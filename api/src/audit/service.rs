@@ -52,6 +52,19 @@ impl AuditQuery {
         }
         c
     }
+
+    /// The same filter as [`Self::condition`], on an event already read (live subscriptions).
+    pub fn matches(&self, e: &audit_event::Model) -> bool {
+        let eq = |want: &Option<String>, have: Option<&str>| want.as_deref().is_none_or(|w| have == Some(w));
+        eq(&self.actor_id, e.actor_id.as_deref())
+            && eq(&self.action, Some(&e.action))
+            && eq(&self.entity_type, Some(&e.entity_type))
+            && eq(&self.entity_id, e.entity_id.as_deref())
+            && eq(&self.department, e.department.as_deref())
+            && self.outcome.is_none_or(|o| o == e.outcome)
+            && self.from.is_none_or(|from| e.occurred_at >= from)
+            && self.to.is_none_or(|to| e.occurred_at <= to)
+    }
 }
 
 /// Newest first, keyed by `seq`.

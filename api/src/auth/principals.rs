@@ -68,7 +68,8 @@ impl PrincipalCache {
     }
 
     pub fn on_notice(&self, notice: &Notice) {
-        if !self.enabled {
+        // The audit head moving says nothing about users: no reason to forget anything.
+        if !self.enabled || matches!(notice, Notice::AuditHead(_)) {
             return;
         }
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
@@ -81,6 +82,7 @@ impl PrincipalCache {
                 entries.clear();
                 self.trusted.store(*up, Ordering::Release);
             }
+            Notice::AuditHead(_) => {}
         }
     }
 }

@@ -217,10 +217,10 @@ pub async fn get(req: HttpRequest, gateway: web::Data<Gateway>) -> HttpResponse 
 const MUTATION_OVER_GET: &str = "mutations are only accepted over POST";
 
 /// A request that passed the document checks, parsed once.
-struct Checked {
-    request: Request,
-    doc: ExecutableDocument,
-    analysis: Analysis,
+pub(crate) struct Checked {
+    pub request: Request,
+    pub doc: ExecutableDocument,
+    pub analysis: Analysis,
 }
 
 fn refused(message: String, code: &str, request_id: &str) -> Outcome {
@@ -229,7 +229,7 @@ fn refused(message: String, code: &str, request_id: &str) -> Outcome {
 
 /// The document the request runs (persisted operations) and its limits, before anything is
 /// parsed twice or run.
-fn check(mut request: Request, limits: &Limits, gateway: &Gateway) -> Result<Checked, Refused> {
+pub(crate) fn check(mut request: Request, limits: &Limits, gateway: &Gateway) -> Result<Checked, Refused> {
     let to_learn = gateway.persisted.resolve(&mut request)?;
     let bad = |Refusal(message)| Refused { message, code: code::BAD_USER_INPUT };
     guard::check_text(&request.query, limits).map_err(bad)?;
@@ -338,7 +338,7 @@ async fn run(
 
 /// Gives every error its request id, and a code when async-graphql produced it (its own
 /// errors are all about the request: syntax, validation, limits, argument coercion).
-fn finish(mut response: Response, request_id: &str) -> Response {
+pub(crate) fn finish(mut response: Response, request_id: &str) -> Response {
     for error in &mut response.errors {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
@@ -349,7 +349,7 @@ fn finish(mut response: Response, request_id: &str) -> Response {
     response
 }
 
-fn error_response(message: String, code: &str, request_id: &str) -> Response {
+pub(crate) fn error_response(message: String, code: &str, request_id: &str) -> Response {
     let gql: async_graphql::Error = match code {
         code::UNAUTHENTICATED => AppError::Unauthenticated.into(),
         code::INTERNAL => AppError::internal(anyhow::anyhow!("{message}")).into(),

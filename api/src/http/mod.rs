@@ -5,10 +5,11 @@
 //! request from another site ever executes), a body of at most `HTTP_BODY_LIMIT_BYTES` (413),
 //! one operation or a batch of at most `GRAPHQL_MAX_BATCH` (400 beyond, and none of it runs).
 //! `GET /graphql` runs queries only (405 for a mutation). The response type follows `Accept`.
+//! `GET /graphql` with `Upgrade: websocket` opens the subscriptions socket (`live::socket`).
 
 mod documents;
 pub mod graphiql;
-mod graphql_endpoint;
+pub(crate) mod graphql_endpoint;
 pub mod guard;
 pub mod persisted;
 
@@ -50,6 +51,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/graphql")
             .route(web::post().to(graphql_endpoint::post))
+            // Subscriptions (CONTRACT.md §12): the WebSocket upgrade, before plain GETs.
+            .route(
+                web::get()
+                    .guard(actix_web::guard::fn_guard(crate::live::socket::is_upgrade))
+                    .to(crate::live::socket::upgrade),
+            )
             .route(web::get().to(graphql_endpoint::get)),
     )
     .route("/graphiql", web::get().to(graphiql::page))

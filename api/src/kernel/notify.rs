@@ -20,6 +20,8 @@ pub const CHANNEL: &str = "trastienda";
 pub enum Notice {
     /// A user's token version, roles or state changed: what was cached about them is stale.
     UserChanged(String),
+    /// The audit log now holds events up to this seq (committed): live subscriptions read on.
+    AuditHead(i64),
     /// The feed from other processes is up (`true`) or lost (`false`).
     Feed(bool),
 }
@@ -29,11 +31,15 @@ impl Notice {
     pub fn payload(&self) -> Option<String> {
         match self {
             Notice::UserChanged(id) => Some(format!("user:{id}")),
+            Notice::AuditHead(seq) => Some(format!("audit:{seq}")),
             Notice::Feed(_) => None,
         }
     }
 
     pub fn parse(payload: &str) -> Option<Notice> {
+        if let Some(seq) = payload.strip_prefix("audit:") {
+            return seq.parse().ok().map(Notice::AuditHead);
+        }
         payload.strip_prefix("user:").map(|id| Notice::UserChanged(id.to_string()))
     }
 }
@@ -95,6 +101,8 @@ mod tests {
         let notice = Notice::UserChanged("0190f1c2-0000-7000-8000-000000000000".into());
         assert_eq!(Notice::parse(&notice.payload().unwrap()), Some(notice.clone()));
         assert_eq!(Notice::parse("something else"), None);
+        assert_eq!(Notice::parse(&Notice::AuditHead(42).payload().unwrap()), Some(Notice::AuditHead(42)));
+        assert_eq!(Notice::parse("audit:x"), None);
         assert_eq!(Notice::Feed(true).payload(), None, "local only");
 
         let notifier = Notifier::default();

@@ -173,10 +173,10 @@ impl UnitOfWork {
             }
         }
         self.txn.txn.commit().await?;
-        appended.committed();
         for notice in &self.notices {
             self.notifier.publish(notice);
         }
+        appended.committed(&self.notifier);
         Ok(())
     }
 
@@ -192,6 +192,6 @@ pub async fn record_refusal(db: &Database, event: NewEvent) -> AppResult<()> {
     let txn = db.begin_write().await?;
     let appended = audit::chain::append(&txn.txn, vec![event]).await?;
     txn.txn.commit().await?;
-    appended.committed();
+    appended.committed(&db.notifier);
     Ok(())
 }

@@ -202,6 +202,7 @@ async fn refresh_gauges(state: &AppState) {
     if let Ok(Ok(Some(head))) = tokio::time::timeout(SCRAPE_DB_TIMEOUT, head).await {
         gauge!("audit_chain_head_seq").set(head.seq as f64);
     }
+    gauge!("subscriptions_active").set(crate::live::active_subscriptions() as f64);
 }
 
 /// Starts recording, when metrics are served: called first thing at start-up, so that what
