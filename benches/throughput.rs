@@ -13,19 +13,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::json;
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    format!("{cores} cores, {cpu}")
-}
-
 fn report(what: &str, count: usize, elapsed: Duration) {
     let per_second = count as f64 / elapsed.as_secs_f64();
     println!("{what:<58} {count:>6} in {:>8.2?}  = {per_second:>9.1}/s  ({:.2} ms each)", elapsed, 1000.0 / per_second);

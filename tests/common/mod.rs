@@ -273,3 +273,17 @@ impl TestApp {
         res.ok()["verifyAuditChain"]["headSeq"].as_i64().unwrap_or(0)
     }
 }
+
+/// The machine figures were measured on (benches print it: figures mean nothing without it).
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    format!("{cores} cores, {cpu}")
+}
