@@ -11,16 +11,6 @@ use futures::future::join_all;
 use sea_orm::{ConnectionTrait, DbBackend};
 use serde_json::{Value, json};
 
-fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_trastienda"))
-        .args(args)
-        .env("DATABASE_URL", &app.database_url)
-        .env("JWT_SECRET", JWT_SECRET)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the trastienda binary runs")
-}
-
 fn events_after(events: &[Value], seq: i64) -> Vec<Value> {
     events.iter().filter(|e| e["seq"].as_i64().unwrap() > seq).cloned().collect()
 }
@@ -249,7 +239,7 @@ async fn editing_a_row_behind_the_apis_back_is_caught_at_that_seq() {
         app.create_department(&admin, code, "OTHER").await;
     }
     let target = app.audit_head(&admin).await - 2;
-    assert_eq!(cli(&app, &["audit", "verify"]).status.code(), Some(0));
+    assert_eq!(app.cli(&["audit", "verify"]).status.code(), Some(0));
 
     drop_triggers(&app).await;
     app.state
@@ -261,7 +251,7 @@ async fn editing_a_row_behind_the_apis_back_is_caught_at_that_seq() {
 
     let report = app.gql(Some(&admin), "{ verifyAuditChain { valid firstInvalidSeq } }", json!({})).await;
     assert_eq!(report.ok()["verifyAuditChain"], json!({"valid": false, "firstInvalidSeq": target}));
-    let out = cli(&app, &["audit", "verify"]);
+    let out = app.cli(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains(&format!("first broken seq: {target}")), "{stdout}");
@@ -297,7 +287,7 @@ async fn an_export_verifies_with_an_independent_implementation() {
     app.assign_role(&admin, &user, "FINANCE_CLERK", "fin").await;
     app.login_payload("ana@example.com", "bad password!!").await;
 
-    let out = cli(&app, &["audit", "export"]);
+    let out = app.cli(&["audit", "export"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let export = std::env::temp_dir().join(format!("audit-{}.jsonl", uuid::Uuid::new_v4()));
     std::fs::write(&export, &out.stdout).unwrap();

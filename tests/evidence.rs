@@ -236,17 +236,6 @@ impl Evidence {
     }
 }
 
-fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_trastienda"))
-        .args(args)
-        .env("DATABASE_URL", &app.database_url)
-        .env("JWT_SECRET", JWT_SECRET)
-        .env("RUST_LOG", "warn")
-        .env_remove("AUDIT_ORIGIN")
-        .output()
-        .expect("the trastienda binary runs")
-}
-
 fn temp_file(name: &str, contents: &[u8]) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("{}-{name}", uuid::Uuid::new_v4().simple()));
     std::fs::write(&path, contents).unwrap();
@@ -711,21 +700,20 @@ async fn a_kept_checkpoint_catches_an_insider_who_rewrites_and_rehashes_the_log(
     e.departments(&["e", "f"]).await;
 
     // The honest log extends it.
-    let out = cli(&e.app, &["audit", "verify", "--checkpoint", kept_arg, "--key", &e.verifier_key]);
+    let out = e.app.cli(&["audit", "verify", "--checkpoint", kept_arg, "--key", &e.verifier_key]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("checkpoint verified"), "{}", stdout(&out));
 
     // A forged or foreign checkpoint is refused.
     let forged = checkpoint["note"].as_str().unwrap().replacen(&format!("\n{size}\n"), &format!("\n{}\n", size - 1), 1);
     let forged_file = temp_file("forged.txt", forged.as_bytes());
-    let out =
-        cli(&e.app, &["audit", "verify", "--checkpoint", forged_file.to_str().unwrap(), "--key", &e.verifier_key]);
+    let out = e.app.cli(&["audit", "verify", "--checkpoint", forged_file.to_str().unwrap(), "--key", &e.verifier_key]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains("checkpoint refused"), "{}", stdout(&out));
     let (_, other_key) = note::generate_key("test.example/audit").unwrap();
-    let out = cli(&e.app, &["audit", "verify", "--checkpoint", kept_arg, "--key", &other_key]);
+    let out = e.app.cli(&["audit", "verify", "--checkpoint", kept_arg, "--key", &other_key]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
-    let out = cli(&e.app, &["audit", "verify", "--checkpoint", kept_arg, "--key", "not a key"]);
+    let out = e.app.cli(&["audit", "verify", "--checkpoint", kept_arg, "--key", "not a key"]);
     assert_eq!(out.status.code(), Some(2), "a malformed key is an error, not a verdict: {}", stdout(&out));
 
     // The insider rewrites an event under the checkpoint, rehashes the chain, drops the tail,
@@ -734,7 +722,7 @@ async fn a_kept_checkpoint_catches_an_insider_who_rewrites_and_rehashes_the_log(
     rewrite_history(&e.app, size - 2, head - 1, false).await;
 
     // Everything the database alone can say is fine…
-    let out = cli(&e.app, &["audit", "verify"]);
+    let out = e.app.cli(&["audit", "verify"]);
     assert_eq!(out.status.code(), Some(0), "the plain chain holds: {}", stdout(&out));
     let report = e.q("{ verifyAuditChain { valid } }", json!({})).await;
     assert_eq!(report.ok()["verifyAuditChain"]["valid"], true);
@@ -744,7 +732,7 @@ async fn a_kept_checkpoint_catches_an_insider_who_rewrites_and_rehashes_the_log(
     e.departments(&["g"]).await;
 
     // The checkpoint kept outside catches it.
-    let out = cli(&e.app, &["audit", "verify", "--checkpoint", kept_arg, "--key", &e.verifier_key]);
+    let out = e.app.cli(&["audit", "verify", "--checkpoint", kept_arg, "--key", &e.verifier_key]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains(&format!("checkpoint mismatch at tree size {size}")), "{}", stdout(&out));
     for file in [kept, forged_file] {
@@ -764,8 +752,8 @@ async fn a_kept_checkpoint_is_checked_against_the_events_not_the_stored_tree() {
     // stored tree still gives the checkpoint's root, the events do not.
     let head = e.app.audit_head(&e.admin).await;
     rewrite(&e.app, 2, head, true, false).await;
-    assert_eq!(cli(&e.app, &["audit", "verify"]).status.code(), Some(0));
-    let out = cli(&e.app, &["audit", "verify", "--checkpoint", kept.to_str().unwrap(), "--key", &e.verifier_key]);
+    assert_eq!(e.app.cli(&["audit", "verify"]).status.code(), Some(0));
+    let out = e.app.cli(&["audit", "verify", "--checkpoint", kept.to_str().unwrap(), "--key", &e.verifier_key]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains(&format!("checkpoint mismatch at tree size {size}")), "{}", stdout(&out));
     // From the stored checkpoint, the server notices too: its last event is no longer the leaf.
@@ -784,8 +772,8 @@ async fn a_kept_checkpoint_catches_a_truncated_log() {
     let kept = temp_file("checkpoint.txt", checkpoint["note"].as_str().unwrap().as_bytes());
     // Cut the last two events the checkpoint covers; nothing needs rehashing.
     rewrite_history(&e.app, size - 1, size - 2, false).await;
-    assert_eq!(cli(&e.app, &["audit", "verify"]).status.code(), Some(0));
-    let out = cli(&e.app, &["audit", "verify", "--checkpoint", kept.to_str().unwrap(), "--key", &e.verifier_key]);
+    assert_eq!(e.app.cli(&["audit", "verify"]).status.code(), Some(0));
+    let out = e.app.cli(&["audit", "verify", "--checkpoint", kept.to_str().unwrap(), "--key", &e.verifier_key]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(stdout(&out).contains(&format!("checkpoint mismatch at tree size {size}")), "{}", stdout(&out));
     std::fs::remove_file(kept).ok();
@@ -799,7 +787,7 @@ async fn truncate_chain(e: &Evidence, keep: i64) {
     let events = e.app.audit_events(&e.admin).await;
     let last = events.last().unwrap()["hash"].as_str().unwrap().to_string();
     exec(&e.app, &format!("UPDATE audit_head SET seq = {keep}, hash = '{last}'")).await;
-    assert_eq!(cli(&e.app, &["audit", "verify"]).status.code(), Some(0), "the chain alone holds");
+    assert_eq!(e.app.cli(&["audit", "verify"]).status.code(), Some(0), "the chain alone holds");
 }
 
 #[tokio::test]
@@ -810,7 +798,7 @@ async fn an_insider_who_only_knows_the_chain_truncates_it_and_the_evidence_says_
     let size = checkpoint["treeSize"].as_i64().unwrap();
     let kept = temp_file("checkpoint.txt", checkpoint["note"].as_str().unwrap().as_bytes());
     let verify_kept =
-        || cli(&e.app, &["audit", "verify", "--checkpoint", kept.to_str().unwrap(), "--key", &e.verifier_key]);
+        || e.app.cli(&["audit", "verify", "--checkpoint", kept.to_str().unwrap(), "--key", &e.verifier_key]);
     e.departments(&["x", "y", "z"]).await;
 
     // Events after the checkpoint deleted: what the checkpoint covers is intact, and says so …
@@ -1338,7 +1326,7 @@ async fn the_console_export_is_the_cli_export_for_auditors_only() {
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
     let downloaded = res.text().await.unwrap();
-    let out = cli(&e.app, &["audit", "export"]);
+    let out = e.app.cli(&["audit", "export"]);
     assert!(out.status.success());
     assert_eq!(downloaded, String::from_utf8(out.stdout).unwrap());
     assert_eq!(downloaded.lines().count() as i64, e.app.audit_head(&e.admin).await);
@@ -1380,7 +1368,7 @@ async fn the_python_verifier_of_the_docs_checks_a_real_checkpoint() {
     let checkpoint = e.checkpoint().await;
     e.departments(&["d"]).await;
     let kept = temp_file("checkpoint.txt", checkpoint["note"].as_str().unwrap().as_bytes());
-    let export = cli(&e.app, &["audit", "export"]);
+    let export = e.app.cli(&["audit", "export"]);
     assert!(export.status.success());
     let exported = temp_file("export.jsonl", &export.stdout);
     let python = |checkpoint: &std::path::Path, export: &std::path::Path| {

@@ -325,3 +325,70 @@ async fn the_engine_under_test_is_the_one_ci_asked_for() {
         _ => {}
     }
 }
+
+/// At volume (m0008): every reference column is a foreign key on PostgreSQL, and the scoped
+/// lists and audit filters have their composite indexes on both engines.
+#[tokio::test]
+async fn reference_columns_have_foreign_keys_and_lists_their_indexes() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let app = spawn_app().await;
+    let conn = &app.state.db.conn;
+    let backend = conn.get_database_backend();
+    let names = |sql: &str| {
+        let statement = Statement::from_string(backend, sql.to_string());
+        async move {
+            conn.query_all_raw(statement)
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.try_get_by_index::<String>(0).unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    let indexes = match backend {
+        DbBackend::Postgres => names("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'").await,
+        _ => names("SELECT name FROM sqlite_master WHERE type = 'index'").await,
+    };
+    for index in [
+        "ix_invoices_department_status_id",
+        "ix_invoices_overdue",
+        "ix_employees_department_id",
+        "ix_leave_requests_department_status_id",
+        "ix_assets_department_status_id",
+        "ix_access_grants_department_id",
+        "ix_purchase_requests_department_status_id",
+        "ix_tickets_department_status_id",
+        "ix_audit_events_action_seq",
+        "ix_audit_events_department_seq",
+        "ix_audit_events_entity_seq",
+        "ix_audit_events_outcome_seq",
+        "ix_audit_events_actor_seq",
+    ] {
+        assert!(indexes.iter().any(|i| i == index), "{index} is missing");
+    }
+    if backend != DbBackend::Postgres {
+        return; // SQLite cannot add constraints to existing tables (m0008).
+    }
+    // Columns that name a row of another table but are deliberately free: the audit log outlives
+    // what it describes, a national id and a token family are not references.
+    let unconstrained = names(
+        "SELECT c.table_name || '.' || c.column_name FROM information_schema.columns c \
+         WHERE c.table_schema = 'public' AND c.column_name <> 'id' \
+           AND (c.column_name LIKE '%\\_id' OR c.column_name LIKE '%\\_by' OR c.column_name = 'assigned_to') \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_attribute a \
+                 ON a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey) \
+               WHERE k.contype = 'f' AND k.conrelid = quote_ident(c.table_name)::regclass \
+                 AND a.attname = c.column_name) \
+         ORDER BY 1",
+    )
+    .await;
+    let free = [
+        "audit_events.actor_id",
+        "audit_events.entity_id",
+        "audit_events.request_id",
+        "employees.national_id",
+        "refresh_tokens.family_id",
+    ];
+    let missing: Vec<_> = unconstrained.iter().filter(|c| !free.contains(&c.as_str())).collect();
+    assert!(missing.is_empty(), "reference columns without a foreign key: {missing:?}");
+}

@@ -157,6 +157,18 @@ impl Gql {
 }
 
 impl TestApp {
+    /// Runs the `trastienda` command line against this server's database.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_trastienda"))
+            .args(args)
+            .env("DATABASE_URL", &self.database_url)
+            .env("JWT_SECRET", JWT_SECRET)
+            .env("RUST_LOG", "warn")
+            .env_remove("AUDIT_ORIGIN")
+            .output()
+            .expect("the trastienda binary runs")
+    }
+
     /// Another handle on the same server, for concurrent clients (it removes no files when dropped).
     pub fn clone_handle(&self) -> TestApp {
         TestApp {

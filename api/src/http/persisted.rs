@@ -13,7 +13,6 @@
 //! - `off`: neither; a request naming a hash is told `PersistedQueryNotSupported`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use async_graphql::{Request, Value};
@@ -41,9 +40,14 @@ impl Refused {
 pub struct Persisted {
     mode: PersistedOperations,
     /// The allow-list, or the documents learnt through APQ.
-    known: RwLock<HashMap<String, Arc<str>>>,
-    /// The bytes of the learnt documents.
-    learnt_bytes: AtomicUsize,
+    known: RwLock<Documents>,
+}
+
+/// Documents by the hex SHA-256 of their text, and how many bytes they hold.
+#[derive(Default)]
+struct Documents {
+    by_hash: HashMap<String, Arc<str>>,
+    bytes: usize,
 }
 
 /// A document sent with its hash under APQ: remembered once it has passed the limits.
@@ -58,7 +62,7 @@ impl Persisted {
             }
             _ => HashMap::new(),
         };
-        Self { mode: mode.clone(), known: RwLock::new(known), learnt_bytes: AtomicUsize::new(0) }
+        Self { mode: mode.clone(), known: RwLock::new(Documents { by_hash: known, bytes: 0 }) }
     }
 
     /// Settles the text `request` runs, or refuses it; under APQ, a document sent with its hash
@@ -78,20 +82,20 @@ impl Persisted {
     /// Remembers an APQ document that passed the limits, under its hash.
     pub fn learn(&self, ToLearn(hash): ToLearn, document: &str) {
         let mut known = self.known.write().unwrap_or_else(|e| e.into_inner());
-        if known.contains_key(&hash) {
+        if known.by_hash.contains_key(&hash) {
             return;
         }
-        if self.learnt_bytes.fetch_add(document.len(), Ordering::Relaxed) + document.len() > APQ_BUDGET_BYTES {
-            known.clear();
-            self.learnt_bytes.store(document.len(), Ordering::Relaxed);
+        if known.bytes + document.len() > APQ_BUDGET_BYTES {
+            *known = Documents::default();
         }
-        known.insert(hash, Arc::from(document));
+        known.bytes += document.len();
+        known.by_hash.insert(hash, Arc::from(document));
     }
 
     fn automatic(&self, request: &mut Request, hash: String) -> Result<Option<ToLearn>, Refused> {
         if request.query.is_empty() {
             let known = self.known.read().unwrap_or_else(|e| e.into_inner());
-            return match known.get(&hash) {
+            return match known.by_hash.get(&hash) {
                 Some(doc) => {
                     request.query = doc.to_string();
                     Ok(None)
@@ -109,7 +113,7 @@ impl Persisted {
         let not_allowed = || Refused::new("this operation is not in the allow-list", code::FORBIDDEN);
         let known = self.known.read().unwrap_or_else(|e| e.into_inner());
         let hash = hash.unwrap_or_else(|| sha256_hex(&request.query));
-        let doc = known.get(&hash).ok_or_else(not_allowed)?;
+        let doc = known.by_hash.get(&hash).ok_or_else(not_allowed)?;
         if request.query.is_empty() {
             request.query = doc.to_string();
         } else if request.query != **doc {
@@ -199,7 +203,7 @@ mod tests {
             let text = format!("{doc}{i}");
             let learn = apq.resolve(&mut by_hash(&sha256_hex(&text), &text)).unwrap().unwrap();
             apq.learn(learn, &text);
-            let held: usize = apq.known.read().unwrap().values().map(|d| d.len()).sum();
+            let held: usize = apq.known.read().unwrap().by_hash.values().map(|d| d.len()).sum();
             assert!(held <= APQ_BUDGET_BYTES, "{held} bytes held after {i}");
         }
     }
