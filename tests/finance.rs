@@ -776,3 +776,68 @@ async fn listing_invoices_costs_the_same_few_statements_whatever_the_page_size()
     assert_eq!(res.ok()["invoice"]["createdBy"]["email"], "clerk@example.com");
     assert_eq!(one, 1, "a lookup with its to-one relations is one statement");
 }
+
+/// Every plain field of a page is built straight from its rows (`kernel::projection`); one field
+/// that is not plain (`createdBy.employee`) makes the page resolve field by field instead. Both
+/// must answer the same, and the same as an invoice read through its loaders (`payments`),
+/// for drafts and approvals, several currencies and lines.
+#[tokio::test]
+async fn a_page_answers_the_same_projected_resolved_or_loaded() {
+    let c = company().await;
+    let lines = json!([
+        {"description": "Tornillos «M4» ñ", "quantity": "3", "unitPrice": "0.3333", "taxRate": "0.21"},
+        {"description": "Soporte", "quantity": "1.5", "unitPrice": "19.99", "taxRate": "0.1"}
+    ]);
+    let mut yen = invoice_input("fin", "RECEIVABLE", lines.clone());
+    yen["currency"] = json!("JPY");
+    let first = c.create_invoice(&c.clerk, yen).await.ok()["createInvoice"]["id"].clone();
+    let second =
+        c.create_invoice(&c.clerk, invoice_input("fin", "PAYABLE", lines)).await.ok()["createInvoice"]["id"].clone();
+    c.approve(&c.manager, &first).await.ok();
+    c.pay(&c.clerk, &first, "1", "2026-03-05").await.ok();
+    c.draft(&c.clerk, "fin", "PAYABLE", "2", "10", "0.21").await;
+
+    let fields = "__typename id kind number counterparty currency issueDate dueDate subtotal taxTotal total \
+                  amountPaid balanceDue status createdAt updatedAt \
+                  lines { __typename description quantity unitPrice taxRate netAmount taxAmount } \
+                  department { __typename id code name kind } \
+                  approvedBy { id email displayName active createdAt }";
+    let creator = "createdBy { __typename id email displayName active createdAt }";
+    let page = |extra: &str| {
+        format!(
+            "{{ invoices(first: 10, filter: {{department: \"fin\"}}) {{ nodes {{ ...F {creator} }} edges {{ node {{ ...F {extra} }} }} }} }} \
+                 fragment F on Invoice {{ {fields} a: total }}"
+        )
+    };
+    let projected = c.app.gql(Some(&c.manager), &page(""), json!({})).await.ok()["invoices"].clone();
+    let resolved =
+        c.app.gql(Some(&c.manager), &page("createdBy { employee { id } }"), json!({})).await.ok()["invoices"].clone();
+    let nodes = projected["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3);
+    assert_eq!((&nodes[2]["id"], &nodes[1]["id"]), (&first, &second), "newest first");
+    assert_eq!(nodes[2]["lines"][0]["description"], "Tornillos «M4» ñ");
+    assert_eq!(nodes[2]["approvedBy"]["email"], "manager@example.com");
+    assert_eq!(nodes[1]["approvedBy"], Value::Null);
+    assert_eq!(projected["nodes"], resolved["nodes"]);
+    for (plain, full) in projected["edges"].as_array().unwrap().iter().zip(resolved["edges"].as_array().unwrap()) {
+        let mut full = full["node"].clone();
+        assert_eq!(full["createdBy"]["employee"], Value::Null);
+        full.as_object_mut().unwrap().remove("createdBy");
+        assert_eq!(plain["node"], full);
+    }
+
+    // The same invoices one by one, and through a payment's loaders.
+    for node in nodes {
+        let by_id = format!(
+            "query($id: ID!) {{ invoice(id: $id) {{ ...F {creator} }} }} fragment F on Invoice {{ {fields} a: total }}"
+        );
+        let one = c.app.gql(Some(&c.manager), &by_id, json!({"id": node["id"]})).await.ok()["invoice"].clone();
+        assert_eq!(&one, node);
+    }
+    let through_payment = format!(
+        "query($id: ID!) {{ payments(invoiceId: $id) {{ invoice {{ ...F {creator} }} }} }} fragment F on Invoice {{ {fields} a: total }}"
+    );
+    let paid = c.app.gql(Some(&c.manager), &through_payment, json!({"id": first})).await.ok()["payments"][0]["invoice"]
+        .clone();
+    assert_eq!(&paid, nodes.iter().find(|n| n["id"] == first).unwrap());
+}

@@ -88,7 +88,7 @@ pub fn add_request_data(request: Request, state: &AppState) -> Request {
         .data(DataLoader::new(InvoiceById(db()), tokio::spawn))
         .data(DataLoader::new(ItemById(db()), tokio::spawn))
         .data(DataLoader::new(LinesByEntry(db()), tokio::spawn))
-        .data(DataLoader::with_cache(LinesByInvoice(db()), tokio::spawn, cached()))
+        .data(DataLoader::new(LinesByInvoice(db()), tokio::spawn))
         .data(DataLoader::new(OpeningById(db()), tokio::spawn))
         .data(DataLoader::new(PayslipsByRun(db()), tokio::spawn))
         .data(DataLoader::new(CandidatesByOpening(db()), tokio::spawn))

@@ -166,6 +166,15 @@ impl Scope {
         }
     }
 
+    /// Does every department of this scope lie in `other`?
+    pub fn is_within(&self, other: &Scope) -> bool {
+        match (self, other) {
+            (_, Scope::All) => true,
+            (Scope::All, Scope::Only(_)) => false,
+            (Scope::Only(a), Scope::Only(b)) => a.is_subset(b),
+        }
+    }
+
     /// A record of `department` is `NOT_FOUND` to a caller whose scope does not reach it.
     pub fn reveal(&self, department: &str) -> AppResult<()> {
         if self.contains(department) { Ok(()) } else { Err(AppError::NotFound) }
@@ -328,6 +337,17 @@ impl Authorizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scope_lies_within_another_only_when_every_department_does() {
+        let only = |codes: &[&str]| Scope::Only(codes.iter().map(|c| c.to_string()).collect());
+        assert!(only(&["fin"]).is_within(&only(&["fin", "ops"])));
+        assert!(only(&[]).is_within(&only(&["fin"])));
+        assert!(only(&["fin", "hr"]).is_within(&Scope::All));
+        assert!(Scope::All.is_within(&Scope::All));
+        assert!(!only(&["fin", "hr"]).is_within(&only(&["fin"])));
+        assert!(!Scope::All.is_within(&only(&["fin"])));
+    }
     use crate::kernel::context::Assignment;
     use std::collections::HashSet;
 

@@ -1,7 +1,9 @@
 //! GraphQL of finance: types built from entity models, and the Query/Mutation roots.
 
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use async_graphql::{Context, Enum, ID, InputObject, Lookahead, Object, Result, SimpleObject};
+use std::sync::Arc;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, ID, InputObject, InputType, Lookahead, Object, Result, SimpleObject, Value};
 use entity::{
     account, inventory_item, invoice, invoice_line, journal_entry, journal_line, payment, purchase_request,
     stock_movement,
@@ -16,9 +18,9 @@ use crate::error::{AppError, loader_error};
 use crate::kernel::context::request_ctx;
 use crate::kernel::money;
 use crate::kernel::pagination::PageRequest;
+use crate::kernel::projection::{Plain, Project, Projected};
 use crate::kernel::scalars::{Date, DateTime, Decimal};
 use crate::org::graphql::{Department, User};
-use crate::org::loaders::{Departments, Users};
 use crate::state::app_state;
 
 fn ledger_amount(units: i64) -> Decimal {
@@ -239,81 +241,200 @@ impl InvoiceLine {
     }
 }
 
+impl Project for InvoiceLine {
+    fn type_name(&self) -> &'static str {
+        "InvoiceLine"
+    }
+
+    fn plain(&self, field: &str) -> Option<Plain<'_>> {
+        let l = &self.line;
+        let value = match field {
+            "description" => Value::String(l.description.clone()),
+            "quantity" => quantity(l.quantity).to_value(),
+            "unitPrice" => quantity(l.unit_price).to_value(),
+            "taxRate" => Decimal(money::plain(money::rate(l.tax_rate))).to_value(),
+            "netAmount" => Decimal(money::round(money::amount(l.net_amount), self.decimals)).to_value(),
+            "taxAmount" => Decimal(money::round(money::amount(l.tax_amount), self.decimals)).to_value(),
+            _ => return None,
+        };
+        Some(Plain::Value(value))
+    }
+}
+
+/// An invoice, with the relations its query read beside it (a page, a lookup): their resolvers
+/// and its [projection](crate::kernel::projection) take them from here, with no statement.
 #[derive(Clone)]
-pub struct Invoice(pub invoice::Model);
+pub struct Invoice {
+    model: invoice::Model,
+    read: Option<Arc<ReadWith>>,
+}
+
+/// What was read with an invoice; `None` means not read (the loaders fetch it).
+struct ReadWith {
+    department: Option<Department>,
+    created_by: Option<User>,
+    approved_by: Option<Option<User>>,
+    lines: Option<Vec<InvoiceLine>>,
+}
+
+impl From<invoice::Model> for Invoice {
+    fn from(model: invoice::Model) -> Self {
+        Self { model, read: None }
+    }
+}
 
 impl Invoice {
+    /// The invoice of a row read with the relations `with` names, and its lines when read.
+    fn read_with(
+        row: invoices::InvoiceRow,
+        with: invoices::WithRelated,
+        lines: Option<Vec<invoice_line::Model>>,
+    ) -> Self {
+        let decimals = invoices::decimals_of(&row.invoice);
+        let read = ReadWith {
+            department: row.department.map(Department),
+            created_by: row.created_by.map(User::new),
+            approved_by: with.approved_by.then(|| row.approved_by.map(User::new)),
+            lines: lines.map(|lines| lines.into_iter().map(|line| InvoiceLine { line, decimals }).collect()),
+        };
+        Self { model: row.invoice, read: Some(Arc::new(read)) }
+    }
+
+    fn read(&self) -> Option<&ReadWith> {
+        self.read.as_deref()
+    }
+
     fn amount(&self, units: i64) -> Decimal {
-        Decimal(invoices::amount_of(&self.0, units))
+        Decimal(invoices::amount_of(&self.model, units))
+    }
+
+    fn kind_of(&self) -> InvoiceKind {
+        if self.model.kind == invoices::RECEIVABLE { InvoiceKind::Receivable } else { InvoiceKind::Payable }
+    }
+
+    fn status_of(&self) -> InvoiceStatus {
+        InvoiceStatus::from_rule(Status::parse(&self.model.status))
     }
 }
 
 #[Object]
 impl Invoice {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.model.id.clone())
     }
     async fn department(&self, ctx: &Context<'_>) -> Result<Department> {
-        Department::load(ctx, &self.0.department_code).await
+        match self.read().and_then(|r| r.department.clone()) {
+            Some(department) => Ok(department),
+            None => Department::load(ctx, &self.model.department_code).await,
+        }
     }
     async fn kind(&self) -> InvoiceKind {
-        if self.0.kind == invoices::RECEIVABLE { InvoiceKind::Receivable } else { InvoiceKind::Payable }
+        self.kind_of()
     }
     /// Assigned at approval; null while DRAFT.
     async fn number(&self) -> Option<&str> {
-        self.0.number.as_deref()
+        self.model.number.as_deref()
     }
     async fn counterparty(&self) -> &str {
-        &self.0.counterparty
+        &self.model.counterparty
     }
     async fn currency(&self) -> &str {
-        &self.0.currency
+        &self.model.currency
     }
     async fn issue_date(&self) -> Date {
-        Date(self.0.issue_date)
+        Date(self.model.issue_date)
     }
     async fn due_date(&self) -> Date {
-        Date(self.0.due_date)
+        Date(self.model.due_date)
     }
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<InvoiceLine>> {
-        let loader = ctx.data_unchecked::<DataLoader<LinesByInvoice, HashMapCache>>();
-        let lines = loader.load_one(self.0.id.clone()).await.map_err(loader_error)?.unwrap_or_default();
-        let decimals = invoices::decimals_of(&self.0);
+        if let Some(lines) = self.read().and_then(|r| r.lines.clone()) {
+            return Ok(lines);
+        }
+        let loader = ctx.data_unchecked::<DataLoader<LinesByInvoice>>();
+        let lines = loader.load_one(self.model.id.clone()).await.map_err(loader_error)?.unwrap_or_default();
+        let decimals = invoices::decimals_of(&self.model);
         Ok(lines.into_iter().map(|line| InvoiceLine { line, decimals }).collect())
     }
     async fn subtotal(&self) -> Decimal {
-        self.amount(self.0.subtotal)
+        self.amount(self.model.subtotal)
     }
     async fn tax_total(&self) -> Decimal {
-        self.amount(self.0.tax_total)
+        self.amount(self.model.tax_total)
     }
     async fn total(&self) -> Decimal {
-        self.amount(self.0.total)
+        self.amount(self.model.total)
     }
     async fn amount_paid(&self) -> Decimal {
-        self.amount(self.0.amount_paid)
+        self.amount(self.model.amount_paid)
     }
     async fn balance_due(&self) -> Decimal {
-        self.amount(invoices::balance_due_units(&self.0))
+        self.amount(invoices::balance_due_units(&self.model))
     }
     async fn status(&self) -> InvoiceStatus {
-        InvoiceStatus::from_rule(Status::parse(&self.0.status))
+        self.status_of()
     }
     async fn created_by(&self, ctx: &Context<'_>) -> Result<User> {
-        User::load(ctx, &self.0.created_by).await
+        match self.read().and_then(|r| r.created_by.clone()) {
+            Some(user) => Ok(user),
+            None => User::load(ctx, &self.model.created_by).await,
+        }
     }
     async fn approved_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        User::load_opt(ctx, self.0.approved_by.as_deref()).await
+        match self.read().and_then(|r| r.approved_by.clone()) {
+            Some(user) => Ok(user),
+            None => User::load_opt(ctx, self.model.approved_by.as_deref()).await,
+        }
     }
     async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at)
+        DateTime(self.model.created_at)
     }
     async fn updated_at(&self) -> DateTime {
-        DateTime(self.0.updated_at)
+        DateTime(self.model.updated_at)
     }
 }
 
-connection!(InvoiceConnection, InvoiceEdge, Invoice);
+/// The resolvers above, for the fields that are plain (every one but unread relations).
+impl Project for Invoice {
+    fn type_name(&self) -> &'static str {
+        "Invoice"
+    }
+
+    fn plain(&self, field: &str) -> Option<Plain<'_>> {
+        let m = &self.model;
+        let value = match field {
+            "id" => Value::String(m.id.clone()),
+            "kind" => self.kind_of().to_value(),
+            "number" => m.number.clone().map_or(Value::Null, Value::String),
+            "counterparty" => Value::String(m.counterparty.clone()),
+            "currency" => Value::String(m.currency.clone()),
+            "issueDate" => Date(m.issue_date).to_value(),
+            "dueDate" => Date(m.due_date).to_value(),
+            "subtotal" => self.amount(m.subtotal).to_value(),
+            "taxTotal" => self.amount(m.tax_total).to_value(),
+            "total" => self.amount(m.total).to_value(),
+            "amountPaid" => self.amount(m.amount_paid).to_value(),
+            "balanceDue" => self.amount(invoices::balance_due_units(m)).to_value(),
+            "status" => self.status_of().to_value(),
+            "createdAt" => DateTime(m.created_at).to_value(),
+            "updatedAt" => DateTime(m.updated_at).to_value(),
+            "department" => return Some(Plain::Object(Some(self.read()?.department.as_ref()?))),
+            "createdBy" => return Some(Plain::Object(Some(self.read()?.created_by.as_ref()?))),
+            "approvedBy" => {
+                let approver = self.read()?.approved_by.as_ref()?;
+                return Some(Plain::Object(approver.as_ref().map(|u| u as &dyn Project)));
+            }
+            "lines" => {
+                let lines = self.read()?.lines.as_ref()?;
+                return Some(Plain::List(lines.iter().map(|l| l as &dyn Project).collect()));
+            }
+            _ => return None,
+        };
+        Some(Plain::Value(value))
+    }
+}
+
+connection!(InvoiceConnection, InvoiceEdge, Invoice, projected);
 
 /// Which to-one relations of the invoices the selection shows (wherever the invoice appears).
 fn related(invoices: &[Lookahead<'_>]) -> invoices::WithRelated {
@@ -323,27 +444,6 @@ fn related(invoices: &[Lookahead<'_>]) -> invoices::WithRelated {
         created_by: selects("createdBy"),
         approved_by: selects("approvedBy"),
     }
-}
-
-/// Hands the relations read with the invoices to the request's loaders, which the `department`,
-/// `createdBy` and `approvedBy` resolvers then find without a query; with `lines`, reads the
-/// lines of every invoice of the page in one more statement, now, rather than after a loader's
-/// batching delay.
-async fn prime<'a>(ctx: &Context<'_>, rows: impl Iterator<Item = &'a invoices::InvoiceRow>, lines: bool) -> Result<()> {
-    let (mut departments, mut users, mut ids) = (Vec::new(), Vec::new(), Vec::new());
-    for row in rows {
-        departments.extend(row.department.clone().map(|d| (d.code.clone(), d)));
-        users.extend(row.created_by.iter().chain(row.approved_by.iter()).map(|u| (u.id.clone(), u.clone())));
-        ids.push(row.invoice.id.clone());
-    }
-    ctx.data_unchecked::<Departments>().feed_many(departments).await;
-    ctx.data_unchecked::<Users>().feed_many(users).await;
-    if lines && !ids.is_empty() {
-        let loader = ctx.data_unchecked::<DataLoader<LinesByInvoice, HashMapCache>>();
-        let read = loader.loader().load(&ids).await.map_err(loader_error)?;
-        loader.feed_many(read).await;
-    }
-    Ok(())
 }
 
 #[derive(InputObject)]
@@ -391,7 +491,7 @@ impl Payment {
         ID(self.0.id.clone())
     }
     async fn invoice(&self, ctx: &Context<'_>) -> Result<Invoice> {
-        Ok(Invoice(self.parent(ctx).await?))
+        Ok(self.parent(ctx).await?.into())
     }
     async fn amount(&self, ctx: &Context<'_>) -> Result<Decimal> {
         Ok(Decimal(invoices::amount_of(&self.parent(ctx).await?, self.0.amount)))
@@ -667,17 +767,27 @@ impl FinanceQuery {
         let principal = request_ctx(ctx).principal()?;
         let look_ahead = ctx.look_ahead();
         let nodes = [look_ahead.field("nodes"), look_ahead.field("edges").field("node")];
-        let page = invoices::list(app_state(ctx), principal, filter, &page, related(&nodes)).await?;
-        prime(ctx, page.items.iter().map(|(_, row)| row), nodes.iter().any(|n| n.field("lines").exists())).await?;
-        Ok(page.map(|row| Invoice(row.invoice)).into())
+        let with = related(&nodes);
+        let page = invoices::list(app_state(ctx), principal, filter, &page, with).await?;
+        let mut lines = if nodes.iter().any(|n| n.field("lines").exists()) {
+            let ids: Vec<String> = page.items.iter().map(|(id, _)| id.clone()).collect();
+            Some(invoices::lines_of_page(&app_state(ctx).db.conn, &ids).await?)
+        } else {
+            None
+        };
+        Ok(page
+            .map(|row| {
+                let lines = lines.as_mut().map(|lines| lines.remove(&row.invoice.id).unwrap_or_default());
+                Invoice::read_with(row, with, lines)
+            })
+            .into())
     }
 
-    async fn invoice(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Invoice>> {
+    async fn invoice(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Projected<Invoice>>> {
         let principal = request_ctx(ctx).principal()?;
-        let look_ahead = ctx.look_ahead();
-        let row = invoices::find_visible_with(app_state(ctx), principal, &id, related(&[look_ahead])).await?;
-        prime(ctx, std::iter::once(&row), false).await?;
-        Ok(Some(Invoice(row.invoice)))
+        let with = related(&[ctx.look_ahead()]);
+        let row = invoices::find_visible_with(app_state(ctx), principal, &id, with).await?;
+        Ok(Some(Projected(Invoice::read_with(row, with, None))))
     }
 
     async fn payments(&self, ctx: &Context<'_>, invoice_id: ID) -> Result<Vec<Payment>> {
@@ -803,16 +913,16 @@ impl FinanceMutation {
                 })
                 .collect(),
         };
-        Ok(Invoice(invoices::create_invoice(app_state(ctx), request_ctx(ctx), new).await?))
+        Ok(invoices::create_invoice(app_state(ctx), request_ctx(ctx), new).await?.into())
     }
 
     /// DRAFT -> APPROVED: assigns the number and posts the journal entry.
     async fn approve_invoice(&self, ctx: &Context<'_>, id: ID) -> Result<Invoice> {
-        Ok(Invoice(crate::workflows::postings::approve_invoice(app_state(ctx), request_ctx(ctx), &id).await?))
+        Ok(crate::workflows::postings::approve_invoice(app_state(ctx), request_ctx(ctx), &id).await?.into())
     }
 
     async fn void_invoice(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<Invoice> {
-        Ok(Invoice(crate::workflows::postings::void_invoice(app_state(ctx), request_ctx(ctx), &id, &reason).await?))
+        Ok(crate::workflows::postings::void_invoice(app_state(ctx), request_ctx(ctx), &id, &reason).await?.into())
     }
 
     async fn record_payment(&self, ctx: &Context<'_>, input: RecordPaymentInput) -> Result<Payment> {

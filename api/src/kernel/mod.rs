@@ -13,6 +13,7 @@ pub mod money;
 pub mod net;
 pub mod notify;
 pub mod pagination;
+pub mod projection;
 pub mod scalars;
 pub mod search;
 pub mod time;

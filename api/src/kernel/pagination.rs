@@ -195,16 +195,27 @@ where
 #[macro_export]
 macro_rules! connection {
     ($conn:ident, $edge:ident, $node:ty) => {
+        $crate::connection!(@define $conn, $edge, $node, $node, Vec<$node>);
+    };
+    // Nodes that are projected when their selection is plain (kernel::projection).
+    ($conn:ident, $edge:ident, $node:ty, projected) => {
+        $crate::connection!(
+            @define $conn, $edge, $node,
+            $crate::kernel::projection::Projected<$node>,
+            $crate::kernel::projection::ProjectedList<$node>
+        );
+    };
+    (@define $conn:ident, $edge:ident, $node:ty, $edge_node:ty, $nodes:ty) => {
         #[derive(async_graphql::SimpleObject)]
         pub struct $edge {
             pub cursor: String,
-            pub node: $node,
+            pub node: $edge_node,
         }
 
         #[derive(async_graphql::SimpleObject)]
         pub struct $conn {
             pub edges: Vec<$edge>,
-            pub nodes: Vec<$node>,
+            pub nodes: $nodes,
             pub page_info: $crate::kernel::pagination::PageInfo,
             pub total_count: i32,
         }
@@ -213,11 +224,14 @@ macro_rules! connection {
             fn from(page: $crate::kernel::pagination::Page<$node>) -> Self {
                 let page_info = page.page_info();
                 let total_count = i32::try_from(page.total_count).unwrap_or(i32::MAX);
-                let nodes = page.items.iter().map(|(_, n)| n.clone()).collect();
+                let nodes = page.items.iter().map(|(_, n)| n.clone()).collect::<Vec<$node>>().into();
                 let edges = page
                     .items
                     .into_iter()
-                    .map(|(key, node)| $edge { cursor: $crate::kernel::pagination::encode_cursor(&key), node })
+                    .map(|(key, node)| $edge {
+                        cursor: $crate::kernel::pagination::encode_cursor(&key),
+                        node: node.into(),
+                    })
                     .collect();
                 Self { edges, nodes, page_info, total_count }
             }

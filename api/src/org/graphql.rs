@@ -1,7 +1,7 @@
 //! GraphQL of the organisation: `Department`, `User`, `RoleAssignment`, and their operations.
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, InputType, Object, Result, SimpleObject, Value};
 use entity::{department, user};
 
 use super::loaders::{Departments, RolesByUser, Users};
@@ -11,6 +11,7 @@ use crate::connection;
 use crate::error::{AppError, loader_error};
 use crate::kernel::context::request_ctx;
 use crate::kernel::pagination::PageRequest;
+use crate::kernel::projection::{Plain, Project};
 use crate::kernel::scalars::DateTime;
 use crate::state::app_state;
 
@@ -61,6 +62,23 @@ impl Department {
     }
     async fn kind(&self) -> DepartmentKind {
         DepartmentKind::parse(&self.0.kind)
+    }
+}
+
+impl Project for Department {
+    fn type_name(&self) -> &'static str {
+        "Department"
+    }
+
+    fn plain(&self, field: &str) -> Option<Plain<'_>> {
+        let value = match field {
+            "id" => Value::String(self.0.id.clone()),
+            "code" => Value::String(self.0.code.clone()),
+            "name" => Value::String(self.0.name.clone()),
+            "kind" => DepartmentKind::parse(&self.0.kind).to_value(),
+            _ => return None,
+        };
+        Some(Plain::Value(value))
     }
 }
 
@@ -143,6 +161,26 @@ impl User {
     }
     async fn created_at(&self) -> DateTime {
         DateTime(self.model.created_at)
+    }
+}
+
+/// `employee` and `roles` (authorized) need their resolvers.
+impl Project for User {
+    fn type_name(&self) -> &'static str {
+        "User"
+    }
+
+    fn plain(&self, field: &str) -> Option<Plain<'_>> {
+        let m = &self.model;
+        let value = match field {
+            "id" => Value::String(m.id.clone()),
+            "email" => Value::String(m.email.clone()),
+            "displayName" => Value::String(m.display_name.clone()),
+            "active" => Value::Boolean(m.active),
+            "createdAt" => DateTime(m.created_at).to_value(),
+            _ => return None,
+        };
+        Some(Plain::Value(value))
     }
 }
 

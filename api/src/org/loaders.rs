@@ -10,7 +10,7 @@ use entity::user;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, Iterable, QueryFilter, QuerySelect};
 
-use crate::{by_key_loader, grouped_loader};
+use crate::{at_position, by_key_loader, grouped_loader};
 
 by_key_loader!(DepartmentByCode, department, Code, code);
 grouped_loader!(RolesByUser, role_assignment, UserId, user_id, Department);
@@ -42,3 +42,19 @@ impl Loader<String> for UserById {
 /// The request's loaders of departments and users, which keep what they load.
 pub type Departments = DataLoader<DepartmentByCode, HashMapCache>;
 pub type Users = DataLoader<UserById, HashMapCache>;
+
+at_position!(department { id, code, code_key, name, kind, created_at });
+
+at_position!(user {
+    id,
+    email,
+    password_hash,
+    display_name,
+    active,
+    token_version,
+    failed_logins,
+    locked_until,
+    employee_id,
+    created_at,
+    updated_at
+});
