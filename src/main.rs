@@ -14,19 +14,27 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// By default mimalloc commits its arenas eagerly and returns freed memory to the system only
 /// after a delay, if ever: a server that hashed one password (19 MiB for argon2id) kept 40 MB
-/// it no longer used. Set before the runtime's threads allocate anything, these keep the
-/// resident set to what is in use (a 70 MB server holds 35 MB; the throughput is unchanged —
-/// measured with `../shared/bench`, see docs/performance.md). The ids are mimalloc 3's
-/// (`include/mimalloc.h`), which `libmimalloc-sys` builds by default.
-fn return_freed_memory() {
+/// it no longer used. Without eager commit and with immediate purging, the resident set is what
+/// is in use, at the same throughput (measured with `../shared/bench`: docs/performance.md).
+/// The ids are mimalloc 3's (`include/mimalloc.h`), which `libmimalloc-sys` builds by default.
+extern "C" fn return_freed_memory() {
     const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: plain setters of the allocator's options, called once before any other thread exists.
+    // SAFETY: plain stores into the allocator's option table; they allocate nothing.
     unsafe {
         libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
         libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
     }
 }
+
+/// mimalloc reads its options and reserves its first arena in a load-time constructor, before
+/// `main`: set them from an earlier one (prioritized `.init_array` entries run before the
+/// default-priority constructor mimalloc registers), so they hold for that arena too. An
+/// option set here overrides its `MIMALLOC_*` environment variable.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array.00101")]
+static RETURN_FREED_MEMORY: extern "C" fn() = return_freed_memory;
 
 #[derive(Parser)]
 #[command(
@@ -171,6 +179,7 @@ fn settings(database_url: Option<String>, bind: Option<String>) -> anyhow::Resul
 }
 
 fn main() -> ExitCode {
+    #[cfg(not(target_os = "linux"))]
     return_freed_memory();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

@@ -39,6 +39,17 @@ fn the_schema_command_prints_schema_graphql() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), committed);
 }
 
+/// The allocator returns freed memory (main.rs): its options are set before mimalloc reads them
+/// at load time, so they hold for its first arena too. mimalloc prints them when verbose.
+#[test]
+fn the_allocator_returns_freed_memory_from_the_first_arena() {
+    let out = trastienda().arg("--version").env("MIMALLOC_VERBOSE", "1").output().unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8_lossy(&out.stderr);
+    assert!(printed.contains("option 'arena_eager_commit': 0"), "{printed}");
+    assert!(printed.contains("option 'purge_delay': 0"), "{printed}");
+}
+
 #[tokio::test]
 async fn serving_without_a_jwt_secret_stops_with_a_clear_message() {
     let (url, _file) = fresh_database().await;
