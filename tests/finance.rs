@@ -841,3 +841,39 @@ async fn a_page_answers_the_same_projected_resolved_or_loaded() {
         .clone();
     assert_eq!(&paid, nodes.iter().find(|n| n["id"] == first).unwrap());
 }
+
+/// Rows read by position (`kernel::joins::AtPosition`, for the invoice pages) hold exactly what
+/// sea-orm reads by column name, field by field, for every model a page reads that way.
+#[tokio::test]
+async fn rows_read_by_position_match_rows_read_by_name() {
+    use api::kernel::joins::{AtPosition, Columns};
+    use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, QueryTrait};
+
+    async fn same<M>(db: &sea_orm::DatabaseConnection) -> usize
+    where
+        M: AtPosition + FromQueryResult + PartialEq + std::fmt::Debug,
+    {
+        let query = <M::Entity as EntityTrait>::find().into_query();
+        let rows = db.query_all_raw(db.get_database_backend().build(&query)).await.unwrap();
+        for row in &rows {
+            let by_position = M::read(&mut Columns::at(row, 0)).unwrap();
+            assert_eq!(by_position, M::from_query_result(row, "").unwrap());
+        }
+        rows.len()
+    }
+
+    let c = company().await;
+    let lines = json!([
+        {"description": "Tornillos «M4» ñ", "quantity": "3", "unitPrice": "0.3333", "taxRate": "0.21"},
+        {"description": "Soporte", "quantity": "1.5", "unitPrice": "19.99", "taxRate": "0.1"}
+    ]);
+    let invoice =
+        c.create_invoice(&c.clerk, invoice_input("fin", "PAYABLE", lines)).await.ok()["createInvoice"]["id"].clone();
+    c.approve(&c.manager, &invoice).await.ok();
+    c.void(&c.manager, &invoice).await.ok();
+    let db = &c.app.state.db.conn;
+    assert_eq!(same::<entity::invoice::Model>(db).await, 1);
+    assert_eq!(same::<entity::invoice_line::Model>(db).await, 2);
+    assert!(same::<entity::department::Model>(db).await >= 2);
+    assert!(same::<entity::user::Model>(db).await >= 6);
+}

@@ -70,8 +70,8 @@ pub fn sdl() -> String {
 
 /// Fresh DataLoaders for one request: batching (and caching) never crosses requests. Each waits
 /// its default millisecond for a batch to fill: on a multi-threaded runtime a shorter wait lets
-/// the first key leave alone. Lists feed the loaders what they read themselves (`prime`). Also
-/// the request's collector of sensitive reads, written as READ audit events after execution.
+/// the first key leave alone. (Lists hand what they joined to their records, not to the
+/// loaders: see `finance::graphql::Invoice`.) Also the request's collector of sensitive reads, written as READ audit events after execution.
 pub fn add_request_data(request: Request, state: &AppState) -> Request {
     let db = || state.db.conn.clone();
     let cached = || HashMapCache::default();

@@ -337,6 +337,8 @@ impl Authorizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::context::Assignment;
+    use std::collections::HashSet;
 
     #[test]
     fn a_scope_lies_within_another_only_when_every_department_does() {
@@ -348,9 +350,6 @@ mod tests {
         assert!(!only(&["fin", "hr"]).is_within(&only(&["fin"])));
         assert!(!Scope::All.is_within(&only(&["fin"])));
     }
-    use crate::kernel::context::Assignment;
-    use std::collections::HashSet;
-
     fn principal(assignments: &[(Role, &str)]) -> Principal {
         Principal {
             user_id: "u".into(),

@@ -218,6 +218,16 @@ pub struct InvoiceLine {
     decimals: u32,
 }
 
+impl InvoiceLine {
+    fn amount(&self, units: i64) -> Decimal {
+        Decimal(money::round(money::amount(units), self.decimals))
+    }
+
+    fn rate(&self) -> Decimal {
+        Decimal(money::plain(money::rate(self.line.tax_rate)))
+    }
+}
+
 #[Object]
 impl InvoiceLine {
     async fn description(&self) -> &str {
@@ -231,13 +241,13 @@ impl InvoiceLine {
     }
     /// A fraction: 0.21 means 21 %.
     async fn tax_rate(&self) -> Decimal {
-        Decimal(money::plain(money::rate(self.line.tax_rate)))
+        self.rate()
     }
     async fn net_amount(&self) -> Decimal {
-        Decimal(money::round(money::amount(self.line.net_amount), self.decimals))
+        self.amount(self.line.net_amount)
     }
     async fn tax_amount(&self) -> Decimal {
-        Decimal(money::round(money::amount(self.line.tax_amount), self.decimals))
+        self.amount(self.line.tax_amount)
     }
 }
 
@@ -252,9 +262,9 @@ impl Project for InvoiceLine {
             "description" => Value::String(l.description.clone()),
             "quantity" => quantity(l.quantity).to_value(),
             "unitPrice" => quantity(l.unit_price).to_value(),
-            "taxRate" => Decimal(money::plain(money::rate(l.tax_rate))).to_value(),
-            "netAmount" => Decimal(money::round(money::amount(l.net_amount), self.decimals)).to_value(),
-            "taxAmount" => Decimal(money::round(money::amount(l.tax_amount), self.decimals)).to_value(),
+            "taxRate" => self.rate().to_value(),
+            "netAmount" => self.amount(l.net_amount).to_value(),
+            "taxAmount" => self.amount(l.tax_amount).to_value(),
             _ => return None,
         };
         Some(Plain::Value(value))
@@ -771,7 +781,7 @@ impl FinanceQuery {
         let page = invoices::list(app_state(ctx), principal, filter, &page, with).await?;
         let mut lines = if nodes.iter().any(|n| n.field("lines").exists()) {
             let ids: Vec<String> = page.items.iter().map(|(id, _)| id.clone()).collect();
-            Some(invoices::lines_of_page(&app_state(ctx).db.conn, &ids).await?)
+            Some(invoices::lines_of_page(&app_state(ctx).db.conn, &ids).await.map_err(AppError::from)?)
         } else {
             None
         };

@@ -8,8 +8,8 @@ use entity::{department, invoice, invoice_line, payment, user};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QueryResult, QueryTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QueryResult, QueryTrait,
 };
 use serde_json::{Value, json};
 
@@ -575,11 +575,11 @@ at_position!(invoice_line {
     tax_amount
 });
 
-/// The lines of each invoice, in order, in one statement.
+/// The lines of each invoice, in order, in one statement (invoices without lines are absent).
 pub async fn lines_of_page(
     db: &DatabaseConnection,
     ids: &[String],
-) -> AppResult<HashMap<String, Vec<invoice_line::Model>>> {
+) -> Result<HashMap<String, Vec<invoice_line::Model>>, DbErr> {
     use invoice_line::Column as L;
     let query = invoice_line::Entity::find()
         .filter(L::InvoiceId.is_in(ids.iter().cloned()))

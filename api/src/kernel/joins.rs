@@ -3,15 +3,15 @@
 //! A page of invoices that shows each one's department and creator would otherwise cost a query
 //! per relation (batched by a DataLoader, but still a round trip each). When the selection asks
 //! for them, the list's query `LEFT JOIN`s the related tables under an alias and selects their
-//! columns as `<alias>_<column>`; the rows come back whole, and the resolvers find them primed
-//! in their loaders.
+//! columns as `<alias>_<column>`; the rows come back whole, and the records carry their related
+//! rows to the resolvers.
 //!
 //! Those rows are read back by position ([`AtPosition`]): a column read by name costs a
 //! formatted `<alias>_<column>` and a hashed lookup, which on a page of 50 invoices with their
 //! department and creator was most of the time spent decoding it.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, IntoIden, JoinType, SelectStatement};
-use sea_orm::{DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryResult, TryGetError, TryGetable};
+use sea_orm::{DbErr, EntityTrait, IdenStatic, Iterable, QueryResult, TryGetable};
 
 /// Joins `E` as `alias` on `alias.key = from_table.from_column` and selects its columns.
 /// Columns in `withheld` are never read: they come back as empty text (a password hash, say) —
@@ -38,15 +38,6 @@ pub fn join_to_one<E: EntityTrait>(
         } else {
             query.expr_as(Expr::col((target.clone(), column)), as_name);
         }
-    }
-}
-
-/// The joined model of a row, or `None` when the join found nothing.
-pub fn joined<M: FromQueryResult>(row: &QueryResult, alias: &str) -> Result<Option<M>, DbErr> {
-    match M::from_query_result_nullable(row, &format!("{alias}_")) {
-        Ok(model) => Ok(Some(model)),
-        Err(TryGetError::Null(_)) => Ok(None),
-        Err(TryGetError::DbErr(err)) => Err(err),
     }
 }
 

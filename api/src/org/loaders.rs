@@ -1,6 +1,5 @@
 //! DataLoaders for records that other records point to: one query per batch, never per row.
-//! Departments and users keep what they load (and what a list's joined query fed them) for the
-//! rest of the request.
+//! Departments and users keep what they load for the rest of the request.
 
 use std::collections::HashMap;
 use std::sync::Arc;
