@@ -15,7 +15,8 @@
 //!   `sea_orm.begin` …), made by SeaORM's `tracing-spans` feature around the statement itself, so
 //!   its duration is the statement's. Its `db.statement` is the SQL with placeholders (`$1`, `?`):
 //!   SeaORM binds values separately and never records them, and records no text at all for
-//!   unprepared SQL. (The alternatives were worse: `set_metric_callback` runs after the statement,
+//!   unprepared SQL. The values a statement carries as literals (a list's department, status,
+//!   page size: `kernel::db::literal`) are masked as `?` before export ([`mask_literals`]). (The alternatives were worse: `set_metric_callback` runs after the statement,
 //!   so it cannot open a span around it; sqlx's query log is events, not spans.) DataLoader batches
 //!   run in tasks of their own: async-graphql's `tracing` feature makes them enter a span of the
 //!   resolver that asked (`load_many`, `start_fetch`, exported too), so their statements stay in the
@@ -44,8 +45,9 @@ use opentelemetry::propagation::Extractor;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use tracing::{Level, Metadata};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::filter::dynamic_filter_fn;
@@ -163,7 +165,80 @@ fn tracer_provider() -> anyhow::Result<SdkTracerProvider> {
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_SERVICE_NAME.to_string());
     let resource = Resource::builder().with_service_name(service).build();
+    let exporter = MaskedStatements(exporter);
     Ok(SdkTracerProvider::builder().with_resource(resource).with_batch_exporter(exporter).build())
+}
+
+/// An exporter that masks the values written into each span's SQL (`db.statement`) before
+/// handing the spans on. A list's statement carries the values that decide its plan as literals
+/// (`kernel::db::literal`) — a department from a client's filter among them — and no variable
+/// value may reach a span.
+#[derive(Debug)]
+struct MaskedStatements<E>(E);
+
+impl<E: SpanExporter> SpanExporter for MaskedStatements<E> {
+    fn export(&self, mut batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
+        for span in &mut batch {
+            for attribute in span.attributes.iter_mut().filter(|a| a.key.as_str() == "db.statement") {
+                if let opentelemetry::Value::String(sql) = &attribute.value {
+                    attribute.value = opentelemetry::Value::String(mask_literals(sql.as_str()).into());
+                }
+            }
+        }
+        self.0.export(batch)
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.0.set_resource(resource);
+    }
+}
+
+/// `sql` with its string literals (`'…'`, a quote doubled inside; `E'…'` with backslash escapes)
+/// and its numbers written `?`. Quoted identifiers (`"…"`), placeholders (`$1`) and digits inside
+/// names are kept.
+pub fn mask_literals(sql: &str) -> String {
+    let mut masked = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    let mut previous = ' ';
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                masked.push(c);
+                while let Some(c) = chars.next() {
+                    masked.push(c);
+                    if c == '"' && chars.next_if_eq(&'"').map(|q| masked.push(q)).is_none() {
+                        break;
+                    }
+                }
+            }
+            '\'' => {
+                let escapes = matches!(previous, 'E' | 'e') && masked.pop().is_some();
+                while let Some(c) = chars.next() {
+                    if escapes && c == '\\' {
+                        chars.next();
+                    } else if c == '\'' && chars.next_if_eq(&'\'').is_none() {
+                        break;
+                    }
+                }
+                masked.push('?');
+            }
+            '0'..='9' if !(previous.is_alphanumeric() || matches!(previous, '_' | '$' | '.')) => {
+                while chars.next_if(|c| c.is_ascii_digit() || *c == '.').is_some() {}
+                masked.push('?');
+            }
+            _ => masked.push(c),
+        }
+        previous = masked.chars().next_back().unwrap_or(' ');
+    }
+    masked
 }
 
 /// `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` or `OTEL_EXPORTER_OTLP_TIMEOUT` in milliseconds; 10 s.
@@ -245,6 +320,17 @@ mod tests {
         assert!(remote.is_remote() && remote.is_valid());
         assert_eq!(remote.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(remote.span_id().to_string(), "00f067aa0ba902b7");
+    }
+
+    #[test]
+    fn statements_lose_their_literals_and_keep_their_names() {
+        let sql = r#"SELECT "invoices"."id", "a""b1" AS "dep_2", l.line_no::text FROM invoices WHERE "invoices"."department_code" IN ('canary', 'it''s') AND due_date < '2026-03-05' AND x = E'back\'slash' AND id < $12 ORDER BY id DESC LIMIT 51"#;
+        assert_eq!(
+            mask_literals(sql),
+            r#"SELECT "invoices"."id", "a""b1" AS "dep_2", l.line_no::text FROM invoices WHERE "invoices"."department_code" IN (?, ?) AND due_date < ? AND x = ? AND id < $12 ORDER BY id DESC LIMIT ?"#
+        );
+        assert_eq!(mask_literals("WHERE 1 = 1 AND v = 3.25"), "WHERE ? = ? AND v = ?");
+        assert_eq!(mask_literals("'unterminated"), "?");
     }
 
     #[test]

@@ -3,12 +3,13 @@
 use std::collections::{BTreeSet, HashMap};
 
 use casbin::{CoreApi, DefaultModel, Enforcer, StringAdapter};
-use sea_orm::sea_query::{Expr, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition};
 
 use super::Role;
 use crate::error::{AppError, AppResult};
 use crate::kernel::Principal;
+use crate::kernel::db::literal;
 
 /// The shipped policy, compiled into the binary so that a deployment cannot drift from it.
 const MODEL: &str = include_str!("../../../policies/model.conf");
@@ -194,7 +195,10 @@ impl Scope {
         match self {
             Scope::All => Expr::cust("1 = 1"),
             Scope::Only(set) if set.is_empty() => Expr::cust("1 = 0"),
-            Scope::Only(set) => column.is_in(set.iter().cloned()),
+            // Codes written into the statement: see `kernel::db::literal`.
+            Scope::Only(set) => {
+                Expr::col((column.entity_name(), column)).is_in(set.iter().map(|d| literal(d.as_str())))
+            }
         }
     }
 }

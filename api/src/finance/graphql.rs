@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Enum, ID, InputObject, InputType, Lookahead, Object, Result, SimpleObject, Value};
+use async_graphql::{Context, Enum, ID, InputObject, InputType, Object, Result, SelectionField, SimpleObject, Value};
 use entity::{
     account, inventory_item, invoice, invoice_line, journal_entry, journal_line, payment, purchase_request,
     stock_movement,
@@ -16,6 +16,7 @@ use crate::authz::Perm;
 use crate::connection;
 use crate::error::{AppError, loader_error};
 use crate::kernel::context::request_ctx;
+use crate::kernel::joins::{Needed, needed_by};
 use crate::kernel::money;
 use crate::kernel::pagination::PageRequest;
 use crate::kernel::projection::{Plain, Project, Projected};
@@ -294,18 +295,14 @@ impl From<invoice::Model> for Invoice {
 }
 
 impl Invoice {
-    /// The invoice of a row read with the relations `with` names, and its lines when read.
-    fn read_with(
-        row: invoices::InvoiceRow,
-        with: invoices::WithRelated,
-        lines: Option<Vec<invoice_line::Model>>,
-    ) -> Self {
+    /// The invoice of a row read as `reading` says, with the relations read beside it.
+    fn read_with(row: invoices::InvoiceRow, reading: invoices::Reading) -> Self {
         let decimals = invoices::decimals_of(&row.invoice);
         let read = ReadWith {
             department: row.department.map(Department),
             created_by: row.created_by.map(User::new),
-            approved_by: with.approved_by.then(|| row.approved_by.map(User::new)),
-            lines: lines.map(|lines| lines.into_iter().map(|line| InvoiceLine { line, decimals }).collect()),
+            approved_by: reading.approved_by.map(|_| row.approved_by.map(User::new)),
+            lines: row.lines.map(|lines| lines.into_iter().map(|line| InvoiceLine { line, decimals }).collect()),
         };
         Self { model: row.invoice, read: Some(Arc::new(read)) }
     }
@@ -446,14 +443,85 @@ impl Project for Invoice {
 
 connection!(InvoiceConnection, InvoiceEdge, Invoice, projected);
 
-/// Which to-one relations of the invoices the selection shows (wherever the invoice appears).
-fn related(invoices: &[Lookahead<'_>]) -> invoices::WithRelated {
-    let selects = |field| invoices.iter().any(|node| node.field(field).exists());
-    invoices::WithRelated {
-        department: selects("department"),
-        created_by: selects("createdBy"),
-        approved_by: selects("approvedBy"),
+impl Invoice {
+    /// The columns and relations that a selection of an invoice's `fields` reads (the resolvers
+    /// and projection above), so that its statement reads those and no more.
+    fn reading<'a>(fields: impl IntoIterator<Item = SelectionField<'a>>) -> invoices::Reading {
+        use invoice::Column as C;
+        let fields: Vec<SelectionField<'a>> = fields.into_iter().collect();
+        // A relation shown is read with the invoice (below), so its key column is not needed;
+        // an amount needs the currency's decimals.
+        let invoice = needed_by(fields.iter().copied(), |field| {
+            Some(match field {
+                "__typename" | "id" | "department" | "createdBy" | "approvedBy" => &[],
+                "kind" => &[C::Kind],
+                "number" => &[C::Number],
+                "counterparty" => &[C::Counterparty],
+                "currency" | "lines" => &[C::Currency],
+                "issueDate" => &[C::IssueDate],
+                "dueDate" => &[C::DueDate],
+                "subtotal" => &[C::Subtotal, C::Currency],
+                "taxTotal" => &[C::TaxTotal, C::Currency],
+                "total" => &[C::Total, C::Currency],
+                "amountPaid" => &[C::AmountPaid, C::Currency],
+                "balanceDue" => &[C::Total, C::AmountPaid, C::Status, C::Currency],
+                "status" => &[C::Status],
+                "createdAt" => &[C::CreatedAt],
+                "updatedAt" => &[C::UpdatedAt],
+                _ => return None,
+            })
+        });
+        let mut reading =
+            invoices::Reading { invoice, department: None, created_by: None, approved_by: None, lines: None };
+        let add = |read: &mut Option<Needed>, needed: Needed| *read = Some(read.map_or(needed, |r| r.union(needed)));
+        for field in fields {
+            let children = field.selection_set();
+            match field.name() {
+                "department" => add(&mut reading.department, Department::needed(children)),
+                "createdBy" => add(&mut reading.created_by, User::needed(children)),
+                "approvedBy" => add(&mut reading.approved_by, User::needed(children)),
+                "lines" => add(&mut reading.lines, InvoiceLine::needed(children)),
+                _ => {}
+            }
+        }
+        reading
     }
+}
+
+impl InvoiceLine {
+    /// The columns a selection of a line's `fields` reads (its resolvers above).
+    fn needed<'a>(fields: impl IntoIterator<Item = SelectionField<'a>>) -> Needed {
+        use invoice_line::Column as C;
+        needed_by(fields, |field| {
+            Some(match field {
+                "__typename" => &[],
+                "description" => &[C::Description],
+                "quantity" => &[C::Quantity],
+                "unitPrice" => &[C::UnitPrice],
+                "taxRate" => &[C::TaxRate],
+                "netAmount" => &[C::NetAmount],
+                "taxAmount" => &[C::TaxAmount],
+                _ => return None,
+            })
+        })
+    }
+}
+
+/// The invoices a connection's selection shows: under `nodes` and under `edges { node }`.
+fn invoices_shown(connection: SelectionField<'_>) -> Vec<SelectionField<'_>> {
+    let mut shown = Vec::new();
+    for child in connection.selection_set() {
+        match child.name() {
+            "nodes" => shown.extend(child.selection_set()),
+            "edges" => {
+                for node in child.selection_set().filter(|e| e.name() == "node") {
+                    shown.extend(node.selection_set());
+                }
+            }
+            _ => {}
+        }
+    }
+    shown
 }
 
 #[derive(InputObject)]
@@ -775,29 +843,16 @@ impl FinanceQuery {
             overdue_on: f.overdue_on.map(|d| d.0),
         };
         let principal = request_ctx(ctx).principal()?;
-        let look_ahead = ctx.look_ahead();
-        let nodes = [look_ahead.field("nodes"), look_ahead.field("edges").field("node")];
-        let with = related(&nodes);
-        let page = invoices::list(app_state(ctx), principal, filter, &page, with).await?;
-        let mut lines = if nodes.iter().any(|n| n.field("lines").exists()) {
-            let ids: Vec<String> = page.items.iter().map(|(id, _)| id.clone()).collect();
-            Some(invoices::lines_of_page(&app_state(ctx).db.conn, &ids).await.map_err(AppError::from)?)
-        } else {
-            None
-        };
-        Ok(page
-            .map(|row| {
-                let lines = lines.as_mut().map(|lines| lines.remove(&row.invoice.id).unwrap_or_default());
-                Invoice::read_with(row, with, lines)
-            })
-            .into())
+        let reading = Invoice::reading(invoices_shown(ctx.field()));
+        let page = invoices::list(app_state(ctx), principal, filter, &page, reading).await?;
+        Ok(page.map(|row| Invoice::read_with(row, reading)).into())
     }
 
     async fn invoice(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Projected<Invoice>>> {
         let principal = request_ctx(ctx).principal()?;
-        let with = related(&[ctx.look_ahead()]);
-        let row = invoices::find_visible_with(app_state(ctx), principal, &id, with).await?;
-        Ok(Some(Projected(Invoice::read_with(row, with, None))))
+        let reading = Invoice::reading(ctx.field().selection_set());
+        let row = invoices::find_visible_with(app_state(ctx), principal, &id, reading).await?;
+        Ok(Some(Projected(Invoice::read_with(row, reading))))
     }
 
     async fn payments(&self, ctx: &Context<'_>, invoice_id: ID) -> Result<Vec<Payment>> {

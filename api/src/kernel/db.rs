@@ -270,6 +270,16 @@ fn describe_connect_error(url: &str, err: &sea_orm::DbErr) -> String {
     format!("cannot connect to the database at {shown}: {err}")
 }
 
+/// A value written into the statement rather than bound as a parameter, for the values that
+/// decide a list's plan (a department, a status, a day). PostgreSQL then plans each value
+/// apart and keeps that plan for the connection, where a parameter would share one generic
+/// plan between a department of ten invoices and one of a hundred thousand (or plan again on
+/// every execution). For the server's own vocabulary (department codes, enum names, dates),
+/// not free text — though sea-query quotes it either way.
+pub fn literal(value: impl Into<sea_orm::Value>) -> sea_orm::sea_query::Expr {
+    sea_orm::sea_query::Expr::Constant(value.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@
 use std::borrow::Cow;
 
 use async_graphql::indexmap::IndexMap;
+use async_graphql::indexmap::map::Entry;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
@@ -45,7 +46,7 @@ pub trait Project: Send + Sync {
 /// Builds the response of `item` for the selection set, or `None` when some field in it (at
 /// any depth) is not plain.
 pub fn project(ctx: &ContextSelectionSet<'_>, set: &SelectionSet, item: &dyn Project) -> Option<Value> {
-    let mut fields = IndexMap::new();
+    let mut fields = IndexMap::with_capacity(set.items.len());
     collect(ctx, set, item, &mut fields)?;
     Some(Value::Object(fields))
 }
@@ -63,12 +64,11 @@ fn collect(
                 if !field.arguments.is_empty() || !only_conditions(field) {
                     return None;
                 }
-                let key = field.response_key().node.clone();
-                if fields.contains_key(&key) {
-                    return None;
-                }
                 let value = field_value(ctx, field, item)?;
-                fields.insert(key, value);
+                match fields.entry(field.response_key().node.clone()) {
+                    Entry::Vacant(entry) => entry.insert(value),
+                    Entry::Occupied(_) => return None,
+                };
             }
             Selection::FragmentSpread(spread) => {
                 let fragment = ctx.query_env.fragments.get(&spread.node.fragment_name.node)?;

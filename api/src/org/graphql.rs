@@ -1,7 +1,7 @@
 //! GraphQL of the organisation: `Department`, `User`, `RoleAssignment`, and their operations.
 
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Enum, ID, InputObject, InputType, Object, Result, SimpleObject, Value};
+use async_graphql::{Context, Enum, ID, InputObject, InputType, Object, Result, SelectionField, SimpleObject, Value};
 use entity::{department, user};
 
 use super::loaders::{Departments, RolesByUser, Users};
@@ -10,6 +10,7 @@ use crate::authz::{Perm, Role};
 use crate::connection;
 use crate::error::{AppError, loader_error};
 use crate::kernel::context::request_ctx;
+use crate::kernel::joins::{Needed, needed_by};
 use crate::kernel::pagination::PageRequest;
 use crate::kernel::projection::{Plain, Project};
 use crate::kernel::scalars::DateTime;
@@ -83,6 +84,21 @@ impl Project for Department {
 }
 
 impl Department {
+    /// The columns a selection of a department's `fields` reads (its resolvers above).
+    pub fn needed<'a>(fields: impl IntoIterator<Item = SelectionField<'a>>) -> Needed {
+        use department::Column as C;
+        needed_by(fields, |field| {
+            Some(match field {
+                "__typename" => &[],
+                "id" => &[C::Id],
+                "code" => &[C::Code],
+                "name" => &[C::Name],
+                "kind" => &[C::Kind],
+                _ => return None,
+            })
+        })
+    }
+
     /// The department a record belongs to, batched per request.
     pub async fn load(ctx: &Context<'_>, code: &str) -> Result<Department> {
         let loader = ctx.data_unchecked::<Departments>();
@@ -108,6 +124,23 @@ pub struct User {
 impl User {
     pub fn new(model: user::Model) -> Self {
         Self { model, viewer_is_self: false }
+    }
+
+    /// The columns a selection of a user's `fields` reads (its resolvers below).
+    pub fn needed<'a>(fields: impl IntoIterator<Item = SelectionField<'a>>) -> Needed {
+        use user::Column as C;
+        needed_by(fields, |field| {
+            Some(match field {
+                "__typename" => &[],
+                "id" | "roles" => &[C::Id],
+                "email" => &[C::Email],
+                "displayName" => &[C::DisplayName],
+                "active" => &[C::Active],
+                "employee" => &[C::EmployeeId],
+                "createdAt" => &[C::CreatedAt],
+                _ => return None,
+            })
+        })
     }
 
     /// A user that a visible record points to (`createdBy`, `approvedBy` …), batched.
