@@ -571,7 +571,8 @@ fn read_lines(
     invoice_id: &str,
     needed: Needed,
 ) -> Result<Vec<invoice_line::Model>, DbErr> {
-    let width = line_columns(needed).count();
+    let columns: Vec<invoice_line::Column> = line_columns(needed).collect();
+    let width = columns.len();
     let owned: Vec<String>;
     let cells: Vec<&str> = match row.try_as_pg_row() {
         Some(pg) => {
@@ -594,8 +595,8 @@ fn read_lines(
         .chunks(width)
         .map(|cells| {
             let mut line = blank_line(invoice_id);
-            for (column, cell) in line_columns(needed).zip(cells) {
-                set_line_column(&mut line, column, cell)?;
+            for (column, cell) in columns.iter().zip(cells) {
+                set_line_column(&mut line, *column, cell)?;
             }
             Ok(line)
         })
@@ -720,18 +721,6 @@ at_position!(invoice {
     version,
     created_at,
     updated_at
-});
-
-at_position!(invoice_line {
-    id,
-    invoice_id,
-    line_no,
-    description,
-    quantity,
-    unit_price,
-    tax_rate,
-    net_amount,
-    tax_amount
 });
 
 pub async fn list(

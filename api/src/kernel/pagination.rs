@@ -150,8 +150,7 @@ where
     Db: ConnectionTrait,
 {
     let total_count = if page.count_total { select.clone().count(db).await? } else { 0 };
-    let mut query = keyset_page(select, keyset, page)?.into_query();
-    query.reset_limit();
+    let mut query = after_cursor(select, keyset, page)?.into_query();
     widen(&mut query);
     let mut statement = db.get_database_backend().build(&query);
     // The page's size as a literal rather than a parameter: PostgreSQL then plans the statement
@@ -164,8 +163,8 @@ where
     Ok((rows, has_more, total_count))
 }
 
-/// `select` narrowed to the page: after the cursor, in key order, one row more than asked.
-fn keyset_page<E, C>(select: Select<E>, keyset: Keyset<C>, page: &PageRequest) -> AppResult<Select<E>>
+/// `select` after the cursor, in key order (the caller takes one row more than asked).
+fn after_cursor<E, C>(select: Select<E>, keyset: Keyset<C>, page: &PageRequest) -> AppResult<Select<E>>
 where
     E: EntityTrait<Column = C>,
     C: ColumnTrait,
@@ -178,7 +177,7 @@ where
             _ => query.filter(keyset.column.lt(value)),
         };
     }
-    Ok(query.order_by(keyset.column, keyset.order).limit(page.first + 1))
+    Ok(query.order_by(keyset.column, keyset.order))
 }
 
 /// One page of rows by keyset, and whether more follow; for lists that return a plain list.
@@ -193,7 +192,7 @@ where
     C: ColumnTrait,
     Db: ConnectionTrait,
 {
-    let mut rows = keyset_page(select, keyset, page)?.all(db).await?;
+    let mut rows = after_cursor(select, keyset, page)?.limit(page.first + 1).all(db).await?;
     let has_more = rows.len() as u64 > page.first;
     rows.truncate(page.first as usize);
     Ok((rows, has_more))
